@@ -1,0 +1,525 @@
+/* job.* and gpu.list: submit, list, get, cancel, wait, approve, reject. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/duration.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "gpuaasd/jobs.h"
+#include "gpuaasd/loop.h"
+#include "gpuaasd/ops.h"
+#include "gpuaasd/sched.h"
+#include "gpuaasd/server.h"
+
+#define NAME_MAX_LEN 128
+#define REASON_MAX_LEN 500
+#define COMMAND_MAX_ARGS 4096
+#define COMMAND_MAX_BYTES (256 * 1024)
+/* Keep list replies under the 1 MiB frame limit; the rest is paged. */
+#define LIST_BUDGET (900 * 1024)
+
+/* ---- job objects ---------------------------------------------------------- */
+
+static cJSON *job_json(struct daemon *d, const struct job_row *j)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "id", (double)j->id);
+	cJSON_AddStringToObject(o, "name", j->name);
+	cJSON_AddStringToObject(o, "owner", j->owner);
+	cJSON_AddStringToObject(o, "gpu_type", j->gpu_type);
+	cJSON_AddNumberToObject(o, "gpu_count", (double)j->gpu_count);
+	cJSON_AddNumberToObject(o, "time_limit", (double)j->time_limit);
+	cJSON_AddStringToObject(o, "status", j->status);
+	/* Why an approved job waits changes with every start: computed now. */
+	if (strcmp(j->status, "APPROVED") == 0) {
+		int idx = inventory_find(&d->inv, j->gpu_type);
+		int pos = sched_queue_position(d->sched, idx, j->approve_seq);
+		char why[128];
+		if (pos > 0)
+			snprintf(why, sizeof why, "waiting for %lld free %s (position %d)", (long long)j->gpu_count,
+				j->gpu_type, pos);
+		else
+			snprintf(why, sizeof why, "starting");
+		cJSON_AddStringToObject(o, "reason", why);
+	} else if (strcmp(j->status, "RUNNING") == 0 && j->devices) {
+		char why[600];
+		snprintf(why, sizeof why, "running on %s device%s %s", j->gpu_type, j->gpu_count > 1 ? "s" : "",
+			j->devices);
+		cJSON_AddStringToObject(o, "reason", why);
+	} else {
+		cJSON_AddStringToObject(o, "reason", j->reason);
+	}
+	json_add_time(o, "created_at", j->created_at);
+	json_add_time(o, "approved_at", j->approved_at);
+	if (j->approved_by)
+		cJSON_AddStringToObject(o, "approved_by", j->approved_by);
+	else
+		cJSON_AddNullToObject(o, "approved_by");
+	json_add_time(o, "started_at", j->started_at);
+	json_add_time(o, "finished_at", j->finished_at);
+	if (j->has_charged)
+		cJSON_AddNumberToObject(o, "charged_seconds", (double)j->charged_seconds);
+	else
+		cJSON_AddNullToObject(o, "charged_seconds");
+	if (j->has_exit_code)
+		cJSON_AddNumberToObject(o, "exit_code", (double)j->exit_code);
+	else
+		cJSON_AddNullToObject(o, "exit_code");
+	cJSON *cmd = j->command ? cJSON_Parse(j->command) : NULL;
+	cJSON_AddItemToObject(o, "command", cmd ? cmd : cJSON_CreateNull());
+	return o;
+}
+
+struct get_ctx {
+	struct daemon *d;
+	cJSON *job;
+	int64_t owner_id;
+	bool final;
+};
+
+static int get_cb(void *arg, const struct job_row *row)
+{
+	struct get_ctx *g = arg;
+	g->owner_id = row->owner_id;
+	enum job_state s;
+	g->final = job_state_parse(row->status, &s) == 0 && job_state_final(s);
+	g->job = job_json(g->d, row);
+	return g->job ? 0 : -1;
+}
+
+/* Loads job args.id visible to the caller into *g (owners see their own,
+ * admins everything; anyone else gets NOT_FOUND, as if it did not exist). */
+static enum status load_visible(struct op_ctx *ctx, int64_t id, struct get_ctx *g)
+{
+	memset(g, 0, sizeof *g);
+	g->d = ctx->d;
+	int rc = db_job_get(ctx->d->db, id, get_cb, g);
+	if (rc < 0)
+		return op_db_error(ctx);
+	if (rc == DB_NOTFOUND || (!ctx->user.is_admin && g->owner_id != ctx->user.id)) {
+		cJSON_Delete(g->job);
+		g->job = NULL;
+		return op_fail(ctx, ST_NOT_FOUND, "no job %lld", (long long)id);
+	}
+	return ST_OK;
+}
+
+static enum status reply_job(struct op_ctx *ctx, int64_t id)
+{
+	struct get_ctx g;
+	enum status st = load_visible(ctx, id, &g);
+	if (st != ST_OK)
+		return st;
+	cJSON_Delete(ctx->data);
+	ctx->data = g.job;
+	return ST_OK;
+}
+
+static enum status arg_job_id(struct op_ctx *ctx, int64_t *id)
+{
+	return arg_int(ctx, "id", true, 1, JSON_INT_MAX, id);
+}
+
+/* ---- submit ---------------------------------------------------------------- */
+
+static enum status read_command(struct op_ctx *ctx, char **out)
+{
+	*out = NULL;
+	cJSON *cmd = json_get(ctx->args, "command");
+	if (!cmd || cJSON_IsNull(cmd))
+		return ST_OK;
+	if (!cJSON_IsArray(cmd))
+		return op_fail(ctx, ST_BAD_REQUEST, "argument 'command' must be an array of strings or null");
+	int n = cJSON_GetArraySize(cmd);
+	if (n < 1 || n > COMMAND_MAX_ARGS)
+		return op_fail(ctx, ST_BAD_REQUEST, "argument 'command' must have 1 to %d strings", COMMAND_MAX_ARGS);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, cmd)
+	{
+		if (!cJSON_IsString(it) || !it->valuestring || !utf8_valid(it->valuestring, strlen(it->valuestring)))
+			return op_fail(ctx, ST_BAD_REQUEST, "argument 'command' must hold only UTF-8 strings");
+	}
+	if (!cJSON_IsString(cmd->child) || !cmd->child->valuestring[0])
+		return op_fail(ctx, ST_BAD_REQUEST, "the command's program (first string) must not be empty");
+	char *text = cJSON_PrintUnformatted(cmd);
+	if (!text)
+		return op_fail(ctx, ST_INTERNAL, "out of memory");
+	if (strlen(text) > COMMAND_MAX_BYTES) {
+		free(text);
+		return op_fail(ctx, ST_BAD_REQUEST, "argument 'command' is over %d bytes", COMMAND_MAX_BYTES);
+	}
+	*out = text;
+	return ST_OK;
+}
+
+static enum status job_submit(struct op_ctx *ctx)
+{
+	struct daemon *d = ctx->d;
+	const char *type = NULL, *name = "";
+	int64_t count = 1, limit = d->cfg.default_time;
+	char types[512], a[32];
+	enum status st;
+	inventory_type_list(&d->inv, types, sizeof types);
+	if ((st = arg_str(ctx, "gpu_type", false, 64, true, &type)) != ST_OK)
+		return op_fail(ctx, ST_BAD_REQUEST, "argument 'gpu_type' must be a string; valid types: %s", types);
+	if ((st = arg_str(ctx, "name", false, NAME_MAX_LEN, true, &name)) != ST_OK)
+		return st;
+	int type_idx = type ? inventory_find(&d->inv, type) : 0;
+	if (type_idx < 0)
+		return op_fail(ctx, ST_BAD_REQUEST, "unknown GPU type '%.32s'; valid types: %s", type, types);
+	int total = d->inv.types[type_idx].total;
+	const char *tname = d->inv.types[type_idx].name;
+	if (json_get_int(ctx->args, "gpu_count", -JSON_INT_MAX, JSON_INT_MAX, &count) == JSON_FIELD_BAD ||
+	    count < 1 || count > total)
+		return op_fail(ctx, ST_BAD_REQUEST, "gpu_count must be from 1 to %d (the %s GPUs in the inventory)",
+			total, tname);
+	if (json_get_int(ctx->args, "time_limit", -JSON_INT_MAX, JSON_INT_MAX, &limit) == JSON_FIELD_BAD ||
+	    limit < 1 || limit > d->cfg.max_time)
+		return op_fail(ctx, ST_BAD_REQUEST, "time_limit must be from 1s to %s (%lld seconds)",
+			duration_format(d->cfg.max_time, a, sizeof a), (long long)d->cfg.max_time);
+	char *command = NULL;
+	if ((st = read_command(ctx, &command)) != ST_OK)
+		return st;
+	struct job_request req = {
+		.owner_id = ctx->user.id,
+		.type_idx = type_idx,
+		.gpu_count = count,
+		.time_limit = limit,
+		.name = name ? name : "",
+		.command_json = command,
+	};
+	int64_t id = 0;
+	st = jobs_submit(d, &req, &id, ctx->err, sizeof ctx->err);
+	free(command);
+	if (st == ST_INTERNAL)
+		return op_db_error(ctx);
+	if (st != ST_OK)
+		return st;
+	return reply_job(ctx, id);
+}
+
+/* ---- list ------------------------------------------------------------------- */
+
+struct list_ctx {
+	struct daemon *d;
+	cJSON *arr;
+	size_t budget_used;
+	int64_t rows;
+	int64_t last_id;
+	bool full;
+};
+
+static int list_cb(void *arg, const struct job_row *row)
+{
+	struct list_ctx *l = arg;
+	/* A generous estimate of the row's JSON size (escapes included). */
+	size_t est = 420 + strlen(row->name) + strlen(row->reason) * 6 + (row->command ? strlen(row->command) * 6 : 0);
+	if (l->rows > 0 && l->budget_used + est > LIST_BUDGET) {
+		l->full = true;
+		return 1;
+	}
+	cJSON *o = job_json(l->d, row);
+	if (!o)
+		return -1;
+	cJSON_AddItemToArray(l->arr, o);
+	l->budget_used += est;
+	l->rows++;
+	l->last_id = row->id;
+	return 0;
+}
+
+static enum status parse_states(struct op_ctx *ctx, unsigned *mask)
+{
+	*mask = 0;
+	cJSON *states = json_get(ctx->args, "states");
+	if (!states || cJSON_IsNull(states))
+		return ST_OK;
+	char valid[] = "PENDING, APPROVED, RUNNING, COMPLETED, FAILED, CANCELLED, REJECTED";
+	if (cJSON_IsString(states)) {
+		/* "RUNNING,PENDING" is accepted too. */
+		char buf[256];
+		snprintf(buf, sizeof buf, "%s", states->valuestring);
+		char *save = NULL;
+		for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			enum job_state s;
+			if (job_state_parse(tok, &s) < 0)
+				return op_fail(ctx, ST_BAD_REQUEST, "unknown state '%.32s'; valid states: %s", tok, valid);
+			*mask |= 1u << s;
+		}
+		return ST_OK;
+	}
+	if (!cJSON_IsArray(states))
+		return op_fail(ctx, ST_BAD_REQUEST, "argument 'states' must be an array of state names");
+	const cJSON *it;
+	cJSON_ArrayForEach(it, states)
+	{
+		enum job_state s;
+		if (!cJSON_IsString(it) || job_state_parse(it->valuestring, &s) < 0)
+			return op_fail(ctx, ST_BAD_REQUEST, "unknown state in 'states'; valid states: %s", valid);
+		*mask |= 1u << s;
+	}
+	return ST_OK;
+}
+
+static enum status job_list(struct op_ctx *ctx)
+{
+	bool all = false;
+	const char *user = NULL;
+	int64_t limit = 50, before = 0;
+	enum status st;
+	if ((st = arg_bool(ctx, "all", false, &all)) != ST_OK ||
+	    (st = arg_str(ctx, "user", false, 64, true, &user)) != ST_OK ||
+	    (st = arg_int(ctx, "limit", false, 1, 1000000, &limit)) != ST_OK ||
+	    (st = arg_int(ctx, "before_id", false, 1, JSON_INT_MAX, &before)) != ST_OK)
+		return st;
+	struct job_filter f = {.owner_id = ctx->user.id, .before_id = before, .limit = limit};
+	if ((st = parse_states(ctx, &f.state_mask)) != ST_OK)
+		return st;
+	if ((all || user) && !ctx->user.is_admin)
+		return op_fail(ctx, ST_FORBIDDEN, "only admins can list other users' jobs");
+	if (all)
+		f.owner_id = 0;
+	if (user) {
+		struct user_row u;
+		int rc = db_user_by_name(ctx->d->db, user, &u);
+		if (rc < 0)
+			return op_db_error(ctx);
+		if (rc == DB_NOTFOUND)
+			return op_fail(ctx, ST_NOT_FOUND, "no user '%.40s'", user);
+		f.owner_id = u.id;
+	}
+	cJSON *data = op_data(ctx);
+	struct list_ctx l = {.d = ctx->d, .arr = data ? cJSON_AddArrayToObject(data, "jobs") : NULL};
+	if (!l.arr)
+		return ST_INTERNAL;
+	int rc = db_job_list(ctx->d->db, &f, list_cb, &l);
+	if (rc < 0)
+		return op_db_error(ctx);
+	/* More rows than fit one frame: the client asks again from here. */
+	if (l.full)
+		cJSON_AddNumberToObject(data, "next_before_id", (double)l.last_id);
+	else
+		cJSON_AddNullToObject(data, "next_before_id");
+	return ST_OK;
+}
+
+static enum status job_get(struct op_ctx *ctx)
+{
+	int64_t id;
+	enum status st = arg_job_id(ctx, &id);
+	if (st != ST_OK)
+		return st;
+	return reply_job(ctx, id);
+}
+
+static enum status job_cancel(struct op_ctx *ctx)
+{
+	int64_t id;
+	enum status st = arg_job_id(ctx, &id);
+	if (st != ST_OK)
+		return st;
+	struct get_ctx g;
+	if ((st = load_visible(ctx, id, &g)) != ST_OK)
+		return st;
+	cJSON_Delete(g.job);
+	st = jobs_cancel(ctx->d, id, ctx->user.username, ctx->err, sizeof ctx->err);
+	if (st == ST_INTERNAL)
+		return op_db_error(ctx);
+	if (st != ST_OK)
+		return st;
+	return reply_job(ctx, id);
+}
+
+static enum status job_approve(struct op_ctx *ctx)
+{
+	int64_t id;
+	enum status st = arg_job_id(ctx, &id);
+	if (st != ST_OK)
+		return st;
+	st = jobs_approve(ctx->d, id, ctx->user.id, ctx->err, sizeof ctx->err);
+	if (st == ST_INTERNAL)
+		return op_db_error(ctx);
+	if (st != ST_OK)
+		return st;
+	return reply_job(ctx, id);
+}
+
+static enum status job_reject(struct op_ctx *ctx)
+{
+	int64_t id;
+	const char *reason = NULL;
+	enum status st;
+	if ((st = arg_job_id(ctx, &id)) != ST_OK ||
+	    (st = arg_str(ctx, "reason", false, REASON_MAX_LEN, true, &reason)) != ST_OK)
+		return st;
+	st = jobs_reject(ctx->d, id, reason, ctx->err, sizeof ctx->err);
+	if (st == ST_INTERNAL)
+		return op_db_error(ctx);
+	if (st != ST_OK)
+		return st;
+	return reply_job(ctx, id);
+}
+
+/* ---- wait: parked on the server until the job is final --------------------- */
+
+#define WAIT_BUCKETS 256
+static struct op_ctx *wait_buckets[WAIT_BUCKETS];
+static int64_t *wake_ids;
+static size_t nwake, capwake;
+
+static struct op_ctx **bucket_of(int64_t job_id)
+{
+	return &wait_buckets[(uint64_t)job_id % WAIT_BUCKETS];
+}
+
+static void wait_unlink(struct op_ctx *ctx)
+{
+	for (struct op_ctx **pp = bucket_of(ctx->aux[0]); *pp; pp = &(*pp)->wait_next) {
+		if (*pp == ctx) {
+			*pp = ctx->wait_next;
+			ctx->wait_next = NULL;
+			return;
+		}
+	}
+}
+
+/* Ends a parked wait with the job as it is now. */
+static void wait_answer(struct op_ctx *ctx)
+{
+	wait_unlink(ctx);
+	loop_timer_cancel(ctx->d->loop, ctx->timer);
+	ctx->timer = NULL;
+	ctx->req->abandon = NULL;
+	op_finish(ctx, reply_job(ctx, ctx->aux[0]));
+}
+
+static void wait_timeout(struct loop *loop, void *data)
+{
+	struct op_ctx *ctx = data;
+	(void)loop;
+	ctx->timer = NULL; /* fired: the loop freed it */
+	wait_answer(ctx);
+}
+
+static void wait_abandon(struct request *r)
+{
+	struct op_ctx *ctx = r->ctx;
+	wait_unlink(ctx);
+	loop_timer_cancel(ctx->d->loop, ctx->timer);
+	ctx->timer = NULL;
+	op_finish(ctx, ST_UNAVAILABLE);
+}
+
+static enum status job_wait(struct op_ctx *ctx)
+{
+	int64_t id, timeout = -1;
+	enum status st;
+	if ((st = arg_job_id(ctx, &id)) != ST_OK ||
+	    (st = arg_int(ctx, "timeout", false, 0, DURATION_MAX, &timeout)) != ST_OK)
+		return st;
+	struct get_ctx g;
+	if ((st = load_visible(ctx, id, &g)) != ST_OK)
+		return st;
+	if (g.final || timeout == 0) {
+		cJSON_Delete(ctx->data);
+		ctx->data = g.job;
+		return ST_OK;
+	}
+	cJSON_Delete(g.job);
+	ctx->aux[0] = id;
+	if (timeout > 0) {
+		ctx->timer = loop_timer_at(ctx->d->loop, loop_now_ms() + timeout * 1000, wait_timeout, ctx);
+		if (!ctx->timer)
+			return op_fail(ctx, ST_INTERNAL, "out of memory");
+	}
+	struct op_ctx **b = bucket_of(id);
+	ctx->wait_next = *b;
+	*b = ctx;
+	ctx->req->abandon = wait_abandon;
+	return OP_PENDING;
+}
+
+void job_waiters_wake(struct daemon *d, int64_t job_id)
+{
+	(void)d;
+	/* Answered after the commit, from what was committed. */
+	if (nwake == capwake) {
+		size_t n = capwake ? capwake * 2 : 64;
+		int64_t *nw = realloc(wake_ids, n * sizeof *nw);
+		if (!nw)
+			return;
+		wake_ids = nw;
+		capwake = n;
+	}
+	wake_ids[nwake++] = job_id;
+}
+
+void job_waiters_flush(struct daemon *d, bool committed)
+{
+	size_t n = nwake;
+	nwake = 0;
+	if (!committed)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int64_t id = wake_ids[i];
+		struct op_ctx **pp = bucket_of(id);
+		while (*pp) {
+			struct op_ctx *ctx = *pp;
+			if (ctx->aux[0] != id) {
+				pp = &ctx->wait_next;
+				continue;
+			}
+			wait_answer(ctx); /* unlinks ctx: *pp is the next one */
+		}
+	}
+	(void)d;
+	if (n == 0 && capwake > 4096) {
+		free(wake_ids);
+		wake_ids = NULL;
+		capwake = 0;
+	}
+}
+
+void job_waiters_shutdown(void)
+{
+	free(wake_ids);
+	wake_ids = NULL;
+	nwake = capwake = 0;
+}
+
+/* ---- gpus ------------------------------------------------------------------ */
+
+static enum status gpu_list(struct op_ctx *ctx)
+{
+	cJSON *data = op_data(ctx);
+	cJSON *arr = data ? cJSON_AddArrayToObject(data, "gpus") : NULL;
+	if (!arr)
+		return ST_INTERNAL;
+	for (int i = 0; i < ctx->d->inv.ntypes; i++) {
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			return ST_INTERNAL;
+		int total = ctx->d->inv.types[i].total, busy = sched_busy(ctx->d->sched, i);
+		cJSON_AddStringToObject(o, "type", ctx->d->inv.types[i].name);
+		cJSON_AddNumberToObject(o, "total", total);
+		cJSON_AddNumberToObject(o, "busy", busy);
+		cJSON_AddNumberToObject(o, "free", total - busy);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return ST_OK;
+}
+
+const struct op job_ops[] = {
+	{"gpu.list", gpu_list, 0},
+	{"job.approve", job_approve, OP_ADMIN | OP_WRITE},
+	{"job.cancel", job_cancel, OP_WRITE},
+	{"job.get", job_get, 0},
+	{"job.list", job_list, 0},
+	{"job.reject", job_reject, OP_ADMIN | OP_WRITE},
+	{"job.submit", job_submit, OP_WRITE},
+	{"job.wait", job_wait, 0},
+	{NULL, NULL, 0},
+};

@@ -1,0 +1,395 @@
+#include "gpuaasd/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/duration.h"
+#include "common/paths.h"
+#include "gpuaasd/inventory.h"
+
+enum opt_type { OPT_STRING, OPT_DURATION, OPT_INT, OPT_DOUBLE, OPT_LOGLEVEL, OPT_EXECUTOR, OPT_GPUS, OPT_FLAG };
+
+struct opt {
+	const char *name;
+	enum opt_type type;
+	size_t offset;
+	int64_t min, max; /* for ints and durations */
+	bool reloadable;  /* SIGHUP may change it */
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct config, f)
+static const struct opt opts[] = {
+	{"config", OPT_STRING, OFF(config_path), 0, 0, false, "FILE  config file (key = value lines)"},
+	{"socket", OPT_STRING, OFF(socket_path), 0, 0, false, "PATH  Unix socket to listen on"},
+	{"state-dir", OPT_STRING, OFF(state_dir), 0, 0, false, "DIR  database, JWT key, job logs"},
+	{"gpus", OPT_GPUS, OFF(gpus), 0, 0, false, "SPEC  inventory, e.g. A100:2,V100:2,T4:4"},
+	{"executor", OPT_EXECUTOR, OFF(executor), 0, 0, false, "sim|local  how jobs run (sim)"},
+	{"sim-time-scale", OPT_DOUBLE, OFF(sim_time_scale), 0, 0, false, "F  sim job of T s runs T*F wall seconds"},
+	{"default-time", OPT_DURATION, OFF(default_time), 1, DURATION_MAX, true, "DURATION  time limit when submit gives none (1h)"},
+	{"max-time", OPT_DURATION, OFF(max_time), 1, DURATION_MAX, true, "DURATION  largest time limit (24h)"},
+	{"token-ttl", OPT_DURATION, OFF(token_ttl), 60, 366 * 86400, true, "DURATION  token lifetime (12h)"},
+	{"log-level", OPT_LOGLEVEL, OFF(log_level), 0, 0, true, "LEVEL  error, warn, info or debug (info)"},
+	{"job-user", OPT_STRING, OFF(job_user), 0, 0, false, "USER  account local jobs run as when root (nobody)"},
+	{"kill-grace", OPT_DURATION, OFF(kill_grace), 0, 3600, true, "DURATION  SIGTERM to SIGKILL delay (10s)"},
+	{"max-log-bytes", OPT_INT, OFF(max_log_bytes), 1024, INT64_C(1) << 40, true, "N  cap of one job's log (64 MiB)"},
+	{"bcrypt-cost", OPT_INT, OFF(bcrypt_cost), 4, 31, true, "N  bcrypt cost of new hashes (12)"},
+	{"max-connections", OPT_INT, OFF(max_connections), 1, 100000, true, "N  open connections at once (512)"},
+	{"idle-timeout", OPT_DURATION, OFF(idle_timeout), 1, DURATION_MAX, true, "DURATION  idle connections closed after (10m)"},
+	{"frame-timeout", OPT_DURATION, OFF(frame_timeout), 1, 3600, true, "DURATION  half-sent frame limit (10s)"},
+	{"login-max-failures", OPT_INT, OFF(login_max_failures), 1, 1000000, true, "N  failed logins per user per minute (5)"},
+	{"login-lockout", OPT_DURATION, OFF(login_lockout), 1, 86400, true, "DURATION  cool-down after them (60s)"},
+	{"check-config", OPT_FLAG, OFF(check_config), 0, 0, false, "validate the configuration and exit"},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	char buf[4096];
+	if (paths_daemon_socket(buf, sizeof buf) == 0)
+		cfg->socket_path = strdup(buf);
+	if (paths_state_dir(buf, sizeof buf) == 0)
+		cfg->state_dir = strdup(buf);
+	cfg->gpus = strdup("A100:2,V100:2,T4:4");
+	cfg->executor = strdup("sim");
+	cfg->sim_time_scale = 1.0;
+	cfg->default_time = 3600;
+	cfg->max_time = 86400;
+	cfg->token_ttl = 12 * 3600;
+	cfg->log_level = LOG_INFO;
+	cfg->job_user = strdup("nobody");
+	cfg->kill_grace = 10;
+	cfg->max_log_bytes = INT64_C(64) << 20;
+	cfg->bcrypt_cost = 12;
+	cfg->max_connections = 512;
+	cfg->idle_timeout = 600;
+	cfg->frame_timeout = 10;
+	cfg->login_max_failures = 5;
+	cfg->login_lockout = 60;
+}
+
+void config_finish(struct config *cfg)
+{
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (opts[i].type == OPT_STRING || opts[i].type == OPT_EXECUTOR || opts[i].type == OPT_GPUS) {
+			char **p = (char **)((char *)cfg + opts[i].offset);
+			free(*p);
+			*p = NULL;
+		}
+	}
+}
+
+/* Stores value into the option; returns 0 or -1 with a reason in why. */
+static int opt_set(struct config *cfg, const struct opt *o, const char *value, char *why, size_t whylen)
+{
+	void *field = (char *)cfg + o->offset;
+	switch (o->type) {
+	case OPT_STRING:
+	case OPT_EXECUTOR:
+	case OPT_GPUS: {
+		if (!*value) {
+			snprintf(why, whylen, "empty value");
+			return -1;
+		}
+		if (o->type == OPT_EXECUTOR && strcmp(value, "sim") != 0 && strcmp(value, "local") != 0) {
+			snprintf(why, whylen, "'%s': valid executors are sim, local", value);
+			return -1;
+		}
+		if (o->type == OPT_GPUS) {
+			struct inventory inv;
+			if (inventory_parse(value, &inv, why, whylen) < 0)
+				return -1;
+		}
+		char *copy = strdup(value);
+		if (!copy) {
+			snprintf(why, whylen, "out of memory");
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = copy;
+		return 0;
+	}
+	case OPT_DURATION: {
+		int64_t v;
+		if (duration_parse(value, &v) < 0 || v < o->min || v > o->max) {
+			char a[32], b[32];
+			snprintf(why, whylen, "'%s' is not a duration between %s and %s (like 90s, 15m, 2h, 1h30m, 1d)",
+				value, duration_format(o->min, a, sizeof a), duration_format(o->max, b, sizeof b));
+			return -1;
+		}
+		*(int64_t *)field = v;
+		return 0;
+	}
+	case OPT_INT: {
+		char *end;
+		errno = 0;
+		long long v = strtoll(value, &end, 10);
+		if (errno || end == value || *end || v < o->min || v > o->max) {
+			snprintf(why, whylen, "'%s' is not an integer between %lld and %lld", value,
+				(long long)o->min, (long long)o->max);
+			return -1;
+		}
+		*(int64_t *)field = v;
+		return 0;
+	}
+	case OPT_DOUBLE: {
+		char *end;
+		errno = 0;
+		double v = strtod(value, &end);
+		if (errno || end == value || *end || !isfinite(v) || v <= 0 || v > 1e6) {
+			snprintf(why, whylen, "'%s' is not a number > 0 and <= 1e6", value);
+			return -1;
+		}
+		*(double *)field = v;
+		return 0;
+	}
+	case OPT_LOGLEVEL: {
+		enum log_level l;
+		if (log_level_parse(value, &l) < 0) {
+			snprintf(why, whylen, "'%s': valid levels are error, warn, info, debug", value);
+			return -1;
+		}
+		*(enum log_level *)field = l;
+		return 0;
+	}
+	case OPT_FLAG:
+		if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0 || strcmp(value, "yes") == 0)
+			*(bool *)field = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0 || strcmp(value, "no") == 0)
+			*(bool *)field = false;
+		else {
+			snprintf(why, whylen, "'%s' is not true or false", value);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static void print_help(void)
+{
+	printf("Usage: gpuaasd [OPTION]...\n"
+	       "GPU-as-a-Service daemon: accounts, approval, scheduling and GPU-seconds accounting.\n\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		/* Help strings are "METAVAR  description", or just a description. */
+		const char *h = opts[i].help;
+		const char *gap = strstr(h, "  ");
+		if (gap)
+			printf("  --%s %.*s\n      %s\n", opts[i].name, (int)(gap - h), h, gap + 2);
+		else
+			printf("  --%s\n      %s\n", opts[i].name, h);
+	}
+	printf("  --help       show this help\n  --version    show the version\n\n"
+	       "Every long option can be set in the config file as key = value, with '-' written '_'.\n"
+	       "See gpuaasd(8) and gpuaasd.conf(5).\n");
+}
+
+enum config_result config_parse_args(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			print_help();
+			return CONFIG_EXIT_OK;
+		}
+		if (strcmp(arg, "--version") == 0) {
+			printf("gpuaasd %s\n", GPUAAS_VERSION);
+			return CONFIG_EXIT_OK;
+		}
+		if (strncmp(arg, "--", 2) != 0) {
+			snprintf(err, errlen, "unexpected argument '%s' (see --help)", arg);
+			return CONFIG_ERROR;
+		}
+		const char *name = arg + 2;
+		const char *eq = strchr(name, '=');
+		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+		const struct opt *o = NULL;
+		size_t idx = 0;
+		for (size_t k = 0; k < NOPTS; k++) {
+			if (strlen(opts[k].name) == nlen && strncmp(opts[k].name, name, nlen) == 0) {
+				o = &opts[k];
+				idx = k;
+			}
+		}
+		if (!o) {
+			snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)nlen, name);
+			return CONFIG_ERROR;
+		}
+		const char *value;
+		if (o->type == OPT_FLAG) {
+			if (eq) {
+				snprintf(err, errlen, "option --%s takes no value", o->name);
+				return CONFIG_ERROR;
+			}
+			value = "true";
+		} else if (eq) {
+			value = eq + 1;
+		} else {
+			if (i + 1 >= argc) {
+				snprintf(err, errlen, "option --%s needs a value", o->name);
+				return CONFIG_ERROR;
+			}
+			value = argv[++i];
+		}
+		char why[512];
+		if (opt_set(cfg, o, value, why, sizeof why) < 0) {
+			snprintf(err, errlen, "--%s: %s", o->name, why);
+			return CONFIG_ERROR;
+		}
+		cfg->set_on_cmdline[idx] = true;
+	}
+	return CONFIG_OK;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* Parses the file into cfg. With only_reloadable, other keys whose value
+ * differs are reported in *restart_needed instead of applied. */
+static enum config_result parse_file(struct config *cfg, const char *path, bool only_reloadable,
+	char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return CONFIG_ERROR;
+	}
+	enum config_result res = CONFIG_OK;
+	char line[4096];
+	int lineno = 0;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		size_t len = strlen(line);
+		if (len == sizeof line - 1 && line[len - 1] != '\n') {
+			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
+			res = CONFIG_ERROR;
+			break;
+		}
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+			res = CONFIG_ERROR;
+			break;
+		}
+		*eq = '\0';
+		char *key = trim(s);
+		char *value = trim(eq + 1);
+		/* Allow "quoted values" for paths with spaces. */
+		size_t vl = strlen(value);
+		if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+			value[vl - 1] = '\0';
+			value++;
+		}
+		const struct opt *o = NULL;
+		size_t idx = 0;
+		for (size_t k = 0; k < NOPTS; k++) {
+			char want[64];
+			snprintf(want, sizeof want, "%s", opts[k].name);
+			for (char *p = want; *p; p++)
+				if (*p == '-')
+					*p = '_';
+			if (strcmp(want, key) == 0) {
+				o = &opts[k];
+				idx = k;
+			}
+		}
+		if (!o || o->type == OPT_FLAG || strcmp(o->name, "config") == 0) {
+			snprintf(err, errlen, "%s:%d: unknown key '%s'", path, lineno, key);
+			res = CONFIG_ERROR;
+			break;
+		}
+		char why[512];
+		if (cfg->set_on_cmdline[idx])
+			continue;
+		if (only_reloadable && !o->reloadable) {
+			/* Validate anyway so a broken file is reported. */
+			struct config scratch;
+			config_init(&scratch);
+			int rc = opt_set(&scratch, o, value, why, sizeof why);
+			config_finish(&scratch);
+			if (rc < 0) {
+				snprintf(err, errlen, "%s:%d: bad value for %s: %s", path, lineno, key, why);
+				res = CONFIG_ERROR;
+				break;
+			}
+			log_event(LOG_DEBUG, "config.reload.skipped", "key=%s why=needs-restart", key);
+			continue;
+		}
+		if (opt_set(cfg, o, value, why, sizeof why) < 0) {
+			snprintf(err, errlen, "%s:%d: bad value for %s: %s", path, lineno, key, why);
+			res = CONFIG_ERROR;
+			break;
+		}
+	}
+	if (res == CONFIG_OK && ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		res = CONFIG_ERROR;
+	}
+	fclose(f);
+	return res;
+}
+
+enum config_result config_load_file(struct config *cfg, bool explicit_path, char *err, size_t errlen)
+{
+	if (!cfg->config_path) {
+		if (explicit_path || getuid() != 0 || access(PATHS_ROOT_CONFIG, F_OK) != 0)
+			return CONFIG_OK;
+		cfg->config_path = strdup(PATHS_ROOT_CONFIG);
+		if (!cfg->config_path)
+			return CONFIG_ERROR;
+	}
+	return parse_file(cfg, cfg->config_path, false, err, errlen);
+}
+
+enum config_result config_validate(const struct config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->socket_path || !cfg->state_dir || !cfg->gpus || !cfg->executor || !cfg->job_user) {
+		snprintf(err, errlen, "out of memory");
+		return CONFIG_ERROR;
+	}
+	if (cfg->default_time > cfg->max_time) {
+		char a[32], b[32];
+		snprintf(err, errlen, "default-time %s is over max-time %s",
+			duration_format(cfg->default_time, a, sizeof a), duration_format(cfg->max_time, b, sizeof b));
+		return CONFIG_ERROR;
+	}
+	if (cfg->state_dir[0] != '/') {
+		snprintf(err, errlen, "state-dir must be an absolute path: %s", cfg->state_dir);
+		return CONFIG_ERROR;
+	}
+	return CONFIG_OK;
+}
+
+enum config_result config_reload(struct config *cfg, char *err, size_t errlen)
+{
+	if (!cfg->config_path)
+		return CONFIG_OK;
+	struct config next = *cfg;
+	/* Only scalar reloadable fields are written by parse_file in this mode,
+	 * so sharing the string pointers with cfg is safe. */
+	enum config_result r = parse_file(&next, cfg->config_path, true, err, errlen);
+	if (r != CONFIG_OK)
+		return r;
+	if (next.default_time > next.max_time) {
+		snprintf(err, errlen, "%s: default_time is over max_time", cfg->config_path);
+		return CONFIG_ERROR;
+	}
+	*cfg = next;
+	return CONFIG_OK;
+}

@@ -1,0 +1,275 @@
+/* Users, quota changes and the usage report. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpuaasd/db-internal.h"
+
+static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+static void read_user(sqlite3_stmt *st, struct user_row *u)
+{
+	memset(u, 0, sizeof *u);
+	u->id = sqlite3_column_int64(st, 0);
+	copy_text(u->username, sizeof u->username, st, 1);
+	copy_text(u->hash, sizeof u->hash, st, 2);
+	u->is_admin = sqlite3_column_int(st, 3) != 0;
+	u->quota = sqlite3_column_int64(st, 4);
+	u->reserved = sqlite3_column_int64(st, 5);
+	u->token_version = sqlite3_column_int64(st, 6);
+	u->created_at = sqlite3_column_int64(st, 7);
+}
+
+static int user_lookup(struct db *db, sqlite3_stmt *st, struct user_row *out)
+{
+	int rc = sqlite3_step(st);
+	int result;
+	if (rc == SQLITE_ROW) {
+		read_user(st, out);
+		result = 0;
+	} else if (rc == SQLITE_DONE) {
+		result = DB_NOTFOUND;
+	} else {
+		result = db_fail(db, sqlite3_extended_errcode(db->h), "user lookup");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return result;
+}
+
+int db_user_by_name(struct db *db, const char *username, struct user_row *out)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_BY_NAME);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+	return user_lookup(db, st, out);
+}
+
+int db_user_by_id(struct db *db, int64_t id, struct user_row *out)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_BY_ID);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return user_lookup(db, st, out);
+}
+
+/* One ledger row; job_id/actor_id 0 mean none. */
+static int ledger_add(struct db *db, int64_t user_id, int64_t now, const char *kind, int64_t delta,
+	int64_t job_id, int64_t actor_id, const char *reason)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_LEDGER_INSERT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, delta);
+	if (job_id > 0)
+		sqlite3_bind_int64(st, 5, job_id);
+	else
+		sqlite3_bind_null(st, 5);
+	if (actor_id > 0)
+		sqlite3_bind_int64(st, 6, actor_id);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_text(st, 7, reason ? reason : "", -1, SQLITE_STATIC);
+	return db_exec_stmt(db, st);
+}
+
+int db_ledger_charge(struct db *db, int64_t user_id, int64_t now, int64_t amount, int64_t job_id,
+	const char *reason)
+{
+	return ledger_add(db, user_id, now, "charge", -amount, job_id, 0, reason);
+}
+
+int db_user_insert(struct db *db, const char *username, const char *hash, bool is_admin, int64_t quota,
+	int64_t now, int64_t actor_id, int64_t *id_out)
+{
+	struct user_row existing;
+	int rc = db_user_by_name(db, username, &existing);
+	if (rc < 0)
+		return -1;
+	if (rc == 0)
+		return DB_EXISTS;
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_INSERT);
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, is_admin ? 1 : 0);
+	sqlite3_bind_int64(st, 4, quota);
+	sqlite3_bind_int64(st, 5, now);
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	int64_t id = sqlite3_last_insert_rowid(db->h);
+	if (quota > 0 && ledger_add(db, id, now, "grant", quota, 0, actor_id, "initial quota") < 0)
+		return -1;
+	if (id_out)
+		*id_out = id;
+	return 0;
+}
+
+static int update_one(struct db *db, sqlite3_stmt *st)
+{
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	return sqlite3_changes(db->h) == 1 ? 0 : DB_NOTFOUND;
+}
+
+int db_user_delete(struct db *db, int64_t id, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_DELETE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	return update_one(db, st);
+}
+
+int db_user_set_password(struct db *db, int64_t id, const char *hash)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_SET_PASSWORD);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+	return update_one(db, st);
+}
+
+int db_user_set_admin(struct db *db, int64_t id, bool is_admin)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_SET_ADMIN);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, is_admin ? 1 : 0);
+	return update_one(db, st);
+}
+
+int db_user_quota_change(struct db *db, int64_t id, bool set, int64_t value, int64_t actor_id,
+	int64_t now, struct user_row *after)
+{
+	struct user_row u;
+	int rc = db_user_by_id(db, id, &u);
+	if (rc != 0)
+		return rc;
+	if (value < 0 || value > DB_QUOTA_MAX)
+		return DB_CONFLICT;
+	int64_t next = set ? value : u.quota + value; /* both <= 1e15: no overflow */
+	if (next > DB_QUOTA_MAX)
+		return DB_CONFLICT;
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_SET_QUOTA);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, next);
+	rc = update_one(db, st);
+	if (rc != 0)
+		return rc;
+	if (ledger_add(db, id, now, set ? "set" : "grant", next - u.quota, 0, actor_id,
+		    set ? "quota set by admin" : "quota granted by admin") < 0)
+		return -1;
+	if (after)
+		return db_user_by_id(db, id, after);
+	return 0;
+}
+
+int db_user_count(struct db *db, int64_t *out)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_COUNT);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	int result = 0;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		result = db_fail(db, sqlite3_extended_errcode(db->h), "user count");
+	sqlite3_reset(st);
+	return result;
+}
+
+int db_user_list(struct db *db, struct user_row **rows, size_t *n)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_LIST);
+	if (!st)
+		return -1;
+	struct user_row *arr = NULL;
+	size_t len = 0, cap = 0;
+	int rc, result = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct user_row *na = realloc(arr, cap * sizeof *na);
+			if (!na) {
+				result = -1;
+				goto out;
+			}
+			arr = na;
+		}
+		read_user(st, &arr[len++]);
+	}
+	if (rc != SQLITE_DONE)
+		result = db_fail(db, sqlite3_extended_errcode(db->h), "user list");
+out:
+	sqlite3_reset(st);
+	if (result < 0) {
+		free(arr);
+		return -1;
+	}
+	*rows = arr;
+	*n = len;
+	return 0;
+}
+
+int db_usage_report(struct db *db, const char *username, struct usage_row **rows, size_t *n)
+{
+	sqlite3_stmt *st = db_stmt(db, username ? STMT_USAGE_ONE : STMT_USAGE_ALL);
+	if (!st)
+		return -1;
+	if (username)
+		sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+	struct usage_row *arr = NULL;
+	size_t len = 0, cap = 0;
+	int rc, result = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct usage_row *na = realloc(arr, cap * sizeof *na);
+			if (!na) {
+				result = -1;
+				goto out;
+			}
+			arr = na;
+		}
+		struct usage_row *u = &arr[len++];
+		copy_text(u->username, sizeof u->username, st, 0);
+		u->granted = sqlite3_column_int64(st, 1);
+		u->charged = sqlite3_column_int64(st, 2);
+		u->remaining = sqlite3_column_int64(st, 3);
+		u->reserved = sqlite3_column_int64(st, 4);
+		u->jobs = sqlite3_column_int64(st, 5);
+	}
+	if (rc != SQLITE_DONE)
+		result = db_fail(db, sqlite3_extended_errcode(db->h), "usage report");
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (result < 0) {
+		free(arr);
+		return -1;
+	}
+	if (username && len == 0) {
+		free(arr);
+		return DB_NOTFOUND;
+	}
+	*rows = arr;
+	*n = len;
+	return 0;
+}

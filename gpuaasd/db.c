@@ -1,0 +1,433 @@
+#include "gpuaasd/db-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+/* 'GPUA' in the database header: tells our files from anybody else's. */
+#define GPUAAS_APPLICATION_ID 0x47505541
+
+static const char *const stmt_sql[STMT__COUNT] = {
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_SAVEPOINT] = "SAVEPOINT req",
+	[STMT_RELEASE] = "RELEASE req",
+	[STMT_ROLLBACK_TO] = "ROLLBACK TO req",
+	[STMT_USER_BY_NAME] = "SELECT id, username, hashed_password, is_admin, quota, reserved, token_version, created_at "
+			      "FROM users WHERE username = ?1 AND deleted_at IS NULL",
+	[STMT_USER_BY_ID] = "SELECT id, username, hashed_password, is_admin, quota, reserved, token_version, created_at "
+			    "FROM users WHERE id = ?1 AND deleted_at IS NULL",
+	[STMT_USER_INSERT] = "INSERT INTO users(username, hashed_password, is_admin, quota, created_at) "
+			     "VALUES(?1, ?2, ?3, ?4, ?5)",
+	[STMT_USER_DELETE] = "UPDATE users SET deleted_at = ?2, token_version = token_version + 1 "
+			     "WHERE id = ?1 AND deleted_at IS NULL",
+	[STMT_USER_SET_PASSWORD] = "UPDATE users SET hashed_password = ?2, token_version = token_version + 1 "
+				   "WHERE id = ?1 AND deleted_at IS NULL",
+	[STMT_USER_SET_ADMIN] = "UPDATE users SET is_admin = ?2, token_version = token_version + 1 "
+				"WHERE id = ?1 AND deleted_at IS NULL",
+	[STMT_USER_SET_QUOTA] = "UPDATE users SET quota = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+	[STMT_USER_COUNT] = "SELECT count(*) FROM users WHERE deleted_at IS NULL",
+	[STMT_USER_LIST] = "SELECT id, username, hashed_password, is_admin, quota, reserved, token_version, created_at "
+			   "FROM users WHERE deleted_at IS NULL ORDER BY username",
+	[STMT_LEDGER_INSERT] = "INSERT INTO quota_ledger(user_id, at, kind, delta, job_id, actor_id, reason) "
+			       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[STMT_USAGE_ONE] = "SELECT u.username, "
+			   "coalesce((SELECT sum(delta) FROM quota_ledger l WHERE l.user_id = u.id AND kind IN ('grant','set')), 0), "
+			   "coalesce((SELECT -sum(delta) FROM quota_ledger l WHERE l.user_id = u.id AND kind = 'charge'), 0), "
+			   "u.quota, u.reserved, "
+			   "(SELECT count(*) FROM quota_ledger l WHERE l.user_id = u.id AND kind = 'charge') "
+			   "FROM users u WHERE u.username = ?1 AND u.deleted_at IS NULL",
+	[STMT_USAGE_ALL] = "SELECT u.username, "
+			   "coalesce((SELECT sum(delta) FROM quota_ledger l WHERE l.user_id = u.id AND kind IN ('grant','set')), 0), "
+			   "coalesce((SELECT -sum(delta) FROM quota_ledger l WHERE l.user_id = u.id AND kind = 'charge'), 0), "
+			   "u.quota, u.reserved, "
+			   "(SELECT count(*) FROM quota_ledger l WHERE l.user_id = u.id AND kind = 'charge') "
+			   "FROM users u WHERE u.deleted_at IS NULL ORDER BY u.username",
+#define JOB_COLS "j.id, j.name, u.username, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.reason, " \
+	"j.created_at, j.approved_at, (SELECT username FROM users WHERE id = j.approved_by), j.started_at, " \
+	"j.finished_at, j.charged_seconds, j.exit_code, j.command, j.owner_id, j.run_until_ms, j.devices, j.reserved, " \
+	"j.approve_seq "
+	[STMT_JOB_INSERT] = "INSERT INTO jobs(owner_id, name, gpu_type, gpu_count, time_limit, status, reason, command, "
+			    "created_at, reserved) VALUES(?1, ?2, ?3, ?4, ?5, 'PENDING', 'waiting for approval', ?6, ?7, ?8)",
+	[STMT_JOB_GET] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id WHERE j.id = ?1",
+	[STMT_JOB_LIST_OWN] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+			      "WHERE j.owner_id = ?1 AND j.id < ?2 ORDER BY j.id DESC LIMIT ?3",
+	[STMT_JOB_LIST_ALL] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+			      "WHERE j.id < ?2 ORDER BY j.id DESC LIMIT ?3",
+	[STMT_JOB_LIST_STATE_OWN] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+				    "WHERE j.owner_id = ?1 AND j.id < ?2 AND (?4 >> (CASE j.status WHEN 'PENDING' THEN 0 "
+				    "WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 "
+				    "WHEN 'CANCELLED' THEN 5 ELSE 6 END)) & 1 ORDER BY j.id DESC LIMIT ?3",
+	[STMT_JOB_LIST_STATE_ALL] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+				    "WHERE j.id < ?2 AND (?4 >> (CASE j.status WHEN 'PENDING' THEN 0 "
+				    "WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 "
+				    "WHEN 'CANCELLED' THEN 5 ELSE 6 END)) & 1 ORDER BY j.id DESC LIMIT ?3",
+	[STMT_JOB_SET_STATUS] = "UPDATE jobs SET status = ?3, reason = ?4, finished_at = ?5, reserved = 0, "
+				"charged_seconds = ?6, exit_code = ?7 WHERE id = ?1 AND status = ?2",
+	[STMT_JOB_COUNT] = "SELECT count(*) FROM jobs",
+	[STMT_JOB_APPROVE] = "UPDATE jobs SET status = 'APPROVED', approved_at = ?2, approved_by = ?3, approve_seq = ?4, "
+			     "reason = ?5 WHERE id = ?1 AND status = 'PENDING'",
+	[STMT_JOB_START] = "UPDATE jobs SET status = 'RUNNING', started_at = ?2, run_until_ms = ?3, devices = ?4, "
+			   "reason = 'running' WHERE id = ?1 AND status = 'APPROVED'",
+	[STMT_JOB_FINISH] = "UPDATE jobs SET status = ?2, reason = ?3, finished_at = ?4, charged_seconds = ?5, "
+			    "exit_code = ?6, reserved = 0 WHERE id = ?1 AND status = 'RUNNING'",
+	[STMT_JOB_QUEUE] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+			   "WHERE j.status = 'APPROVED' ORDER BY j.approve_seq",
+	[STMT_JOB_RUNNING] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+			     "WHERE j.status = 'RUNNING'",
+	[STMT_JOB_MAX_SEQ] = "SELECT coalesce(max(approve_seq), 0) FROM jobs",
+	[STMT_JOB_PENDING] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+			     "WHERE j.status = 'PENDING' ORDER BY j.id LIMIT ?1",
+	[STMT_JOB_ACTIVE_OF_USER] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+				    "WHERE j.owner_id = ?1 AND j.status IN ('PENDING','APPROVED','RUNNING')",
+	[STMT_USER_RESERVE] = "UPDATE users SET reserved = reserved + ?2 WHERE id = ?1 AND reserved + ?2 >= 0 "
+			      "AND (?2 <= 0 OR quota - reserved >= ?2)",
+	[STMT_USER_CHARGE] = "UPDATE users SET quota = max(quota - ?2, 0), reserved = reserved - ?3 WHERE id = ?1",
+	[STMT_JOB_SET_REASON] = "UPDATE jobs SET reason = ?2 WHERE id = ?1 AND reason <> ?2",
+};
+
+/* Forward migrations: migrations[i] takes user_version i to i + 1. Never edit
+ * one that has shipped; append a new one. */
+static const char *const migrations[] = {
+	/* 0 -> 1: the first schema. */
+	"CREATE TABLE users("
+	"  id INTEGER PRIMARY KEY,"
+	"  username TEXT NOT NULL,"
+	"  hashed_password TEXT NOT NULL,"
+	"  is_admin INTEGER NOT NULL DEFAULT 0 CHECK (is_admin IN (0, 1)),"
+	"  quota INTEGER NOT NULL DEFAULT 0 CHECK (quota >= 0),"
+	"  reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0),"
+	"  token_version INTEGER NOT NULL DEFAULT 1,"
+	"  created_at INTEGER NOT NULL,"
+	"  deleted_at INTEGER"
+	");"
+	"CREATE UNIQUE INDEX users_live_name ON users(username) WHERE deleted_at IS NULL;"
+	"CREATE TABLE jobs("
+	"  id INTEGER PRIMARY KEY,"
+	"  owner_id INTEGER NOT NULL REFERENCES users(id),"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  gpu_type TEXT NOT NULL,"
+	"  gpu_count INTEGER NOT NULL CHECK (gpu_count > 0),"
+	"  time_limit INTEGER NOT NULL CHECK (time_limit > 0),"
+	"  status TEXT NOT NULL CHECK (status IN ('PENDING','APPROVED','RUNNING','COMPLETED','FAILED','CANCELLED','REJECTED')),"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  command TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  approved_at INTEGER,"
+	"  approved_by INTEGER REFERENCES users(id),"
+	"  approve_seq INTEGER,"
+	"  started_at INTEGER,"
+	"  run_until_ms INTEGER,"
+	"  devices TEXT,"
+	"  finished_at INTEGER,"
+	"  charged_seconds INTEGER,"
+	"  exit_code INTEGER,"
+	"  reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0)"
+	");"
+	"CREATE INDEX jobs_owner ON jobs(owner_id, id);"
+	"CREATE INDEX jobs_active ON jobs(status, approve_seq) WHERE status IN ('PENDING','APPROVED','RUNNING');"
+	"CREATE TABLE quota_ledger("
+	"  id INTEGER PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('grant','set','charge')),"
+	"  delta INTEGER NOT NULL,"
+	"  job_id INTEGER REFERENCES jobs(id),"
+	"  actor_id INTEGER REFERENCES users(id),"
+	"  reason TEXT NOT NULL DEFAULT ''"
+	");"
+	"CREATE INDEX ledger_user ON quota_ledger(user_id, kind);",
+};
+#define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+int db_fail(struct db *db, int rc, const char *what)
+{
+	db->last_error = rc;
+	log_event(LOG_ERROR, "db.error", "op=\"%s\" code=%d error=\"%s\"", what, rc,
+		db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+	return -1;
+}
+
+int db_last_error(const struct db *db)
+{
+	return db->last_error;
+}
+
+bool db_error_is_transient(const struct db *db)
+{
+	switch (db->last_error & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_CANTOPEN:
+		return true;
+	default:
+		return false;
+	}
+}
+
+sqlite3_stmt *db_stmt(struct db *db, enum stmt_id id)
+{
+	if (!db->stmts[id]) {
+		int rc = sqlite3_prepare_v3(db->h, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &db->stmts[id], NULL);
+		if (rc != SQLITE_OK) {
+			db_fail(db, rc, stmt_sql[id]);
+			return NULL;
+		}
+	}
+	return db->stmts[id];
+}
+
+int db_exec_stmt(struct db *db, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		return db_fail(db, sqlite3_extended_errcode(db->h), sqlite3_sql(st));
+	}
+	return 0;
+}
+
+static int exec_simple(struct db *db, enum stmt_id id)
+{
+	sqlite3_stmt *st = db_stmt(db, id);
+	if (!st)
+		return -1;
+	return db_exec_stmt(db, st);
+}
+
+int db_begin(struct db *db)
+{
+	int rc = exec_simple(db, STMT_BEGIN);
+	if (rc == 0)
+		db->in_txn = true;
+	return rc;
+}
+
+int db_commit(struct db *db)
+{
+	int rc = exec_simple(db, STMT_COMMIT);
+	if (rc == 0)
+		db->in_txn = false;
+	else if (sqlite3_get_autocommit(db->h))
+		db->in_txn = false; /* SQLite rolled back by itself */
+	return rc;
+}
+
+int db_rollback(struct db *db)
+{
+	int rc = 0;
+	if (!sqlite3_get_autocommit(db->h))
+		rc = exec_simple(db, STMT_ROLLBACK);
+	db->in_txn = false;
+	return rc;
+}
+
+bool db_in_transaction(const struct db *db)
+{
+	return db->in_txn;
+}
+
+int db_savepoint(struct db *db)
+{
+	return exec_simple(db, STMT_SAVEPOINT);
+}
+
+int db_release(struct db *db)
+{
+	return exec_simple(db, STMT_RELEASE);
+}
+
+int db_rollback_to(struct db *db)
+{
+	int rc = exec_simple(db, STMT_ROLLBACK_TO);
+	if (rc == 0)
+		rc = exec_simple(db, STMT_RELEASE);
+	return rc;
+}
+
+/* Looks at the file before SQLite touches it: nothing is written to a file
+ * that turns out not to be ours. Returns 0 (absent, empty, or SQLite), -1. */
+static int check_header(const char *path, bool *is_new, char *err, size_t errlen)
+{
+	*is_new = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			*is_new = true;
+			return 0;
+		}
+		snprintf(err, errlen, "cannot open database %s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "database %s is not a regular file", path);
+		return -1;
+	}
+	char hdr[16];
+	ssize_t n = read(fd, hdr, sizeof hdr);
+	close(fd);
+	if (st.st_size == 0) {
+		*is_new = true;
+		return 0;
+	}
+	if (n != (ssize_t)sizeof hdr || memcmp(hdr, "SQLite format 3", 16) != 0) {
+		snprintf(err, errlen,
+			"%s is not an SQLite database (corrupt or foreign file); refusing to start, file left untouched",
+			path);
+		return -1;
+	}
+	return 0;
+}
+
+static int query_int(sqlite3 *h, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(h, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Read-only look inside an existing file: ours, and not from the future? */
+static int check_identity(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *h = NULL;
+	int rc = sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
+	int64_t app = 0, ver = 0, tables = 0;
+	if (rc == SQLITE_OK)
+		rc = query_int(h, "PRAGMA application_id", &app);
+	if (rc == SQLITE_OK)
+		rc = query_int(h, "PRAGMA user_version", &ver);
+	if (rc == SQLITE_OK)
+		rc = query_int(h, "SELECT count(*) FROM sqlite_schema", &tables);
+	int result = 0;
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "database %s is unreadable or corrupt (%s); refusing to start, file left untouched",
+			path, sqlite3_errstr(rc));
+		result = -1;
+	} else if (app != GPUAAS_APPLICATION_ID && (tables > 0 || ver != 0)) {
+		snprintf(err, errlen, "%s is an SQLite database of another application; refusing to start, file left untouched",
+			path);
+		result = -1;
+	} else if (ver > SCHEMA_VERSION) {
+		snprintf(err, errlen, "database %s has schema version %lld, newer than this gpuaasd knows (%d); "
+			"refusing to start", path, (long long)ver, SCHEMA_VERSION);
+		result = -1;
+	}
+	sqlite3_close(h);
+	return result;
+}
+
+static int exec_sql(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		log_event(LOG_ERROR, "db.error", "sql=\"%.60s\" error=\"%s\"", sql, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		db->last_error = rc;
+		return -1;
+	}
+	return 0;
+}
+
+static int migrate(struct db *db, char *err, size_t errlen)
+{
+	int64_t ver = 0;
+	if (query_int(db->h, "PRAGMA user_version", &ver) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	for (int v = (int)ver; v < SCHEMA_VERSION; v++) {
+		char bump[96];
+		snprintf(bump, sizeof bump, "PRAGMA user_version = %d; PRAGMA application_id = %d;", v + 1,
+			GPUAAS_APPLICATION_ID);
+		/* Each step is atomic: a crash mid-migration leaves version v. */
+		if (exec_sql(db, "BEGIN IMMEDIATE") < 0)
+			goto fail;
+		if (exec_sql(db, migrations[v]) < 0 || exec_sql(db, bump) < 0) {
+			exec_sql(db, "ROLLBACK");
+			goto fail;
+		}
+		if (exec_sql(db, "COMMIT") < 0)
+			goto fail;
+		log_event(LOG_INFO, "db.migrated", "version=%d", v + 1);
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "schema migration failed: %s", sqlite3_errmsg(db->h));
+	return -1;
+}
+
+int db_open(const char *path, struct db **out, char *err, size_t errlen)
+{
+	bool is_new;
+	if (check_header(path, &is_new, err, errlen) < 0)
+		return -1;
+	if (!is_new && check_identity(path, err, errlen) < 0)
+		return -1;
+	struct db *db = calloc(1, sizeof *db);
+	if (!db) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* The DB, WAL and SHM files are created 0600. */
+	mode_t old = umask(077);
+	int rc = sqlite3_open_v2(path, &db->h,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_extended_result_codes(db->h, 1);
+		sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+		sqlite3_db_config(db->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+		sqlite3_db_config(db->h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+		sqlite3_busy_timeout(db->h, 5000);
+	}
+	if (rc != SQLITE_OK ||
+	    exec_sql(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;") < 0) {
+		umask(old);
+		snprintf(err, errlen, "cannot open database %s: %s", path,
+			db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		db_close(db);
+		return -1;
+	}
+	if (migrate(db, err, errlen) < 0) {
+		umask(old);
+		db_close(db);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, 0600) < 0)
+		log_event(LOG_WARN, "db.chmod", "path=%s error=\"%s\"", path, strerror(errno));
+	*out = db;
+	return 0;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (int i = 0; i < STMT__COUNT; i++)
+		sqlite3_finalize(db->stmts[i]);
+	if (db->h)
+		sqlite3_close(db->h);
+	free(db);
+}

@@ -1,0 +1,275 @@
+/* Job transitions and their quota effects (CONTRACT §6). Each runs inside
+ * the caller's transaction; the scheduler's memory is told afterwards. */
+#include "gpuaasd/jobs.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/duration.h"
+#include "common/log.h"
+#include "gpuaasd/daemon.h"
+#include "gpuaasd/db.h"
+#include "gpuaasd/sched.h"
+
+/* What a transition needs to know about the job before it moves. */
+struct job_facts {
+	bool found;
+	enum job_state state;
+	int64_t owner_id;
+	int64_t gpu_count;
+	int64_t time_limit;
+	int64_t reserved;
+	int64_t started_at;
+	int64_t approve_seq;
+	int type_idx;
+	char gpu_type[24];
+};
+
+static int facts_cb(void *arg, const struct job_row *row)
+{
+	struct job_facts *f = arg;
+	f->found = true;
+	if (job_state_parse(row->status, &f->state) < 0)
+		return -1;
+	f->owner_id = row->owner_id;
+	f->gpu_count = row->gpu_count;
+	f->time_limit = row->time_limit;
+	f->reserved = row->reserved;
+	f->started_at = row->started_at;
+	f->approve_seq = row->approve_seq;
+	snprintf(f->gpu_type, sizeof f->gpu_type, "%s", row->gpu_type);
+	return 0;
+}
+
+static int load_facts(struct daemon *d, int64_t id, struct job_facts *f)
+{
+	memset(f, 0, sizeof *f);
+	int rc = db_job_get(d->db, id, facts_cb, f);
+	if (rc == 0)
+		f->type_idx = inventory_find(&d->inv, f->gpu_type);
+	return rc;
+}
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+enum status jobs_submit(struct daemon *d, const struct job_request *req, int64_t *id_out, char *msg, size_t msglen)
+{
+	int64_t need;
+	if (!quota_need(req->gpu_count, req->time_limit, &need)) {
+		snprintf(msg, msglen, "gpu_count x time_limit overflows");
+		return ST_BAD_REQUEST;
+	}
+	int rc = db_user_reserve(d->db, req->owner_id, need);
+	if (rc < 0)
+		return ST_INTERNAL;
+	if (rc == DB_CONFLICT) {
+		struct user_row u;
+		if (db_user_by_id(d->db, req->owner_id, &u) != 0)
+			return ST_INTERNAL;
+		char a[32], b[32];
+		snprintf(msg, msglen,
+			"quota exceeded: the job reserves %s GPU-time (%lld GPU-seconds) but %s (%lld) is available; "
+			"ask an admin for more (gpuctl admin quota %s --add DURATION)",
+			duration_format(need, a, sizeof a), (long long)need,
+			duration_format(quota_available(u.quota, u.reserved), b, sizeof b),
+			(long long)quota_available(u.quota, u.reserved), u.username);
+		return ST_QUOTA_EXCEEDED;
+	}
+	rc = db_job_insert(d->db, req->owner_id, req->name, d->inv.types[req->type_idx].name, req->gpu_count,
+		req->time_limit, req->command_json, now_s(), need, id_out);
+	if (rc < 0)
+		return ST_INTERNAL;
+	log_event(LOG_DEBUG, "job.submitted", "job=%lld owner=%lld type=%s count=%lld time=%lld", (long long)*id_out,
+		(long long)req->owner_id, d->inv.types[req->type_idx].name, (long long)req->gpu_count,
+		(long long)req->time_limit);
+	return ST_OK;
+}
+
+static enum status not_allowed(const struct job_facts *f, int64_t id, const char *what, char *msg, size_t msglen)
+{
+	snprintf(msg, msglen, "cannot %s job %lld: it is %s", what, (long long)id, job_state_name(f->state));
+	return ST_CONFLICT;
+}
+
+enum status jobs_approve(struct daemon *d, int64_t id, int64_t by_user, char *msg, size_t msglen)
+{
+	struct job_facts f;
+	int rc = load_facts(d, id, &f);
+	if (rc == DB_NOTFOUND) {
+		snprintf(msg, msglen, "no job %lld", (long long)id);
+		return ST_NOT_FOUND;
+	}
+	if (rc != 0)
+		return ST_INTERNAL;
+	if (!job_transition_allowed(f.state, JOB_APPROVED))
+		return not_allowed(&f, id, "approve", msg, msglen);
+	if (f.type_idx < 0) {
+		snprintf(msg, msglen, "job %lld asks for GPU type %s, which this daemon no longer has", (long long)id,
+			f.gpu_type);
+		return ST_CONFLICT;
+	}
+	int64_t seq = sched_next_seq(d->sched);
+	rc = db_job_approve(d->db, id, now_s(), by_user, seq, "waiting for free GPUs");
+	if (rc < 0)
+		return ST_INTERNAL;
+	if (rc == DB_CONFLICT)
+		return not_allowed(&f, id, "approve", msg, msglen);
+	if (sched_enqueue(d->sched, id, f.type_idx, (int)f.gpu_count, seq) < 0)
+		return ST_INTERNAL;
+	log_event(LOG_INFO, "job.approved", "job=%lld by=%lld", (long long)id, (long long)by_user);
+	return ST_OK;
+}
+
+/* Ends a job that never ran: no charge, reservation released. */
+static int close_unstarted(struct daemon *d, int64_t id, const struct job_facts *f, enum job_state to,
+	const char *reason)
+{
+	int rc = db_job_close(d->db, id, job_state_name(f->state), job_state_name(to), reason, now_s(), 0, -1);
+	if (rc != 0)
+		return rc;
+	rc = db_user_charge(d->db, f->owner_id, 0, f->reserved, id, now_s());
+	if (rc != 0)
+		return rc;
+	if (f->state == JOB_APPROVED && f->type_idx >= 0)
+		sched_dequeue(d->sched, id, f->type_idx);
+	job_waiters_wake(d, id);
+	return 0;
+}
+
+enum status jobs_reject(struct daemon *d, int64_t id, const char *reason, char *msg, size_t msglen)
+{
+	struct job_facts f;
+	int rc = load_facts(d, id, &f);
+	if (rc == DB_NOTFOUND) {
+		snprintf(msg, msglen, "no job %lld", (long long)id);
+		return ST_NOT_FOUND;
+	}
+	if (rc != 0)
+		return ST_INTERNAL;
+	if (!job_transition_allowed(f.state, JOB_REJECTED))
+		return not_allowed(&f, id, "reject", msg, msglen);
+	char why[600];
+	snprintf(why, sizeof why, "rejected%s%s", reason && *reason ? ": " : "", reason ? reason : "");
+	rc = close_unstarted(d, id, &f, JOB_REJECTED, why);
+	if (rc == DB_CONFLICT)
+		return not_allowed(&f, id, "reject", msg, msglen);
+	if (rc != 0)
+		return ST_INTERNAL;
+	log_event(LOG_INFO, "job.rejected", "job=%lld", (long long)id);
+	return ST_OK;
+}
+
+enum status jobs_cancel(struct daemon *d, int64_t id, const char *by, char *msg, size_t msglen)
+{
+	struct job_facts f;
+	int rc = load_facts(d, id, &f);
+	if (rc == DB_NOTFOUND) {
+		snprintf(msg, msglen, "no job %lld", (long long)id);
+		return ST_NOT_FOUND;
+	}
+	if (rc != 0)
+		return ST_INTERNAL;
+	if (!job_transition_allowed(f.state, JOB_CANCELLED))
+		return not_allowed(&f, id, "cancel", msg, msglen);
+	char why[128];
+	snprintf(why, sizeof why, "cancelled by %s", by);
+	if (f.state == JOB_RUNNING) {
+		/* The executor stops it and reports the end (with its charge). */
+		sched_cancel_running(d->sched, id, why);
+		log_event(LOG_INFO, "job.cancel_requested", "job=%lld by=%s", (long long)id, by);
+		return ST_OK;
+	}
+	rc = close_unstarted(d, id, &f, JOB_CANCELLED, why);
+	if (rc == DB_CONFLICT)
+		return not_allowed(&f, id, "cancel", msg, msglen);
+	if (rc != 0)
+		return ST_INTERNAL;
+	log_event(LOG_INFO, "job.cancelled", "job=%lld by=%s", (long long)id, by);
+	return ST_OK;
+}
+
+int jobs_mark_running(struct daemon *d, int64_t id, int64_t now, int64_t run_until_ms, const char *devices)
+{
+	return db_job_start(d->db, id, now, run_until_ms, devices);
+}
+
+int jobs_end(struct daemon *d, int64_t id, enum job_state to, const char *reason, int64_t ran_seconds,
+	int exit_code)
+{
+	struct job_facts f;
+	int rc = load_facts(d, id, &f);
+	if (rc != 0)
+		return rc;
+	if (f.state != JOB_RUNNING || !job_transition_allowed(f.state, to))
+		return DB_CONFLICT;
+	struct user_row u;
+	rc = db_user_by_id(d->db, f.owner_id, &u);
+	int64_t remaining = 0;
+	if (rc == 0)
+		remaining = u.quota;
+	else if (rc != DB_NOTFOUND)
+		return rc;
+	/* Deleted owners keep their row: charge it all the same. */
+	if (rc == DB_NOTFOUND)
+		remaining = INT64_MAX;
+	int64_t charge = quota_charge(f.gpu_count, ran_seconds, remaining);
+	rc = db_job_close(d->db, id, "RUNNING", job_state_name(to), reason, now_s(), charge, exit_code);
+	if (rc != 0)
+		return rc;
+	rc = db_user_charge(d->db, f.owner_id, charge, f.reserved, id, now_s());
+	if (rc != 0)
+		return rc;
+	log_event(LOG_INFO, "job.ended", "job=%lld status=%s charged=%lld reason=\"%s\"", (long long)id,
+		job_state_name(to), (long long)charge, reason);
+	job_waiters_wake(d, id);
+	return 0;
+}
+
+struct live_list {
+	int64_t ids[256];
+	int n;
+};
+
+static int collect_live(void *arg, const struct job_row *row)
+{
+	struct live_list *l = arg;
+	if (l->n == (int)(sizeof l->ids / sizeof l->ids[0]))
+		return 1;
+	l->ids[l->n++] = row->id;
+	return 0;
+}
+
+int jobs_cancel_all_of_user(struct daemon *d, int64_t owner_id, const char *reason, int64_t *count)
+{
+	*count = 0;
+	/* In rounds of 256: cancelling changes the set being read. */
+	for (;;) {
+		struct live_list l = {.n = 0};
+		int rc = db_job_live_of_user(d->db, owner_id, collect_live, &l);
+		if (rc < 0)
+			return -1;
+		if (l.n == 0)
+			return 0;
+		int progressed = 0;
+		for (int i = 0; i < l.n; i++) {
+			char msg[256];
+			enum status st = jobs_cancel(d, l.ids[i], reason, msg, sizeof msg);
+			if (st == ST_INTERNAL)
+				return -1;
+			struct job_facts f;
+			if (load_facts(d, l.ids[i], &f) == 0 && job_state_final(f.state)) {
+				progressed++;
+				(*count)++;
+			} else if (st == ST_OK) {
+				/* a running job: its executor ends it shortly */
+				(*count)++;
+			}
+		}
+		if (progressed == 0)
+			return 0; /* only running jobs left, being stopped */
+	}
+}

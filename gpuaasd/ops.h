@@ -1,0 +1,92 @@
+/* What the dispatcher gives a handler, and what handlers may call. Handlers
+ * never see the socket: they read ctx->args, fill ctx->data (or an error) and
+ * return a status. Everything that is policy (argument shape of the envelope,
+ * token, role, transaction) is done by the dispatcher before and after. */
+#ifndef GPUAAS_GPUAASD_OPS_H
+#define GPUAAS_GPUAASD_OPS_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/status.h"
+#include "gpuaasd/auth.h"
+#include "gpuaasd/daemon.h"
+#include "gpuaasd/db.h"
+
+/* Returned by a handler that finishes later (async hashing, parked wait). */
+#define OP_PENDING ((enum status)ST__COUNT)
+
+enum op_flags {
+	OP_NO_AUTH = 1 << 0, /* no token needed (auth.login, sys.ping) */
+	OP_ADMIN = 1 << 1,   /* caller must be an admin (read from the DB) */
+	OP_WRITE = 1 << 2,   /* runs inside the batch transaction */
+};
+
+struct op_ctx;
+typedef enum status (*op_handler)(struct op_ctx *ctx);
+/* Continuation after async bcrypt: ok/error as hasher_done_cb. */
+typedef enum status (*op_hash_cont)(struct op_ctx *ctx, bool ok, bool error, const char *hash);
+
+struct op {
+	const char *name;
+	op_handler handler;
+	unsigned flags;
+};
+
+struct op_ctx {
+	struct daemon *d;
+	struct request *req;
+	const struct op *op;
+	cJSON *root;        /* the parsed request; owns args */
+	const cJSON *args;  /* always an object */
+	int64_t req_id;
+	bool has_id;
+	struct user_row user;        /* the caller, fresh from the DB */
+	struct token_claims claims;  /* the caller's token */
+	cJSON *data;                 /* reply data, created on demand */
+	char err[512];
+	op_hash_cont cont;
+	/* Scratch space kept across async steps. */
+	int64_t aux[4];
+	char text[128];
+	struct timer *timer;
+	struct op_ctx *wait_next;    /* parked-waiter list (cmd-job.c) */
+};
+
+/* The reply's data object (created on first call; NULL only on ENOMEM). */
+cJSON *op_data(struct op_ctx *ctx);
+/* Sets an error message and returns st. */
+enum status op_fail(struct op_ctx *ctx, enum status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Maps a -1 from the db layer to UNAVAILABLE (disk full, read-only, busy) or
+ * INTERNAL, with a message. */
+enum status op_db_error(struct op_ctx *ctx);
+/* Starts async bcrypt; returns OP_PENDING, or an error status when the
+ * hashing queue is full. cont runs later on the loop (inside the batch
+ * transaction when the op writes). */
+enum status op_hash(struct op_ctx *ctx, const char *password, op_hash_cont cont);
+enum status op_verify(struct op_ctx *ctx, const char *password, const char *stored, op_hash_cont cont);
+/* Completes a parked request (OP_PENDING) with st. */
+void op_finish(struct op_ctx *ctx, enum status st);
+/* Current wall-clock time in seconds. */
+int64_t op_now(void);
+
+/* Reading arguments: each sets a message naming the argument on failure. */
+enum status arg_str(struct op_ctx *ctx, const char *key, bool required, size_t max_len, bool no_control,
+	const char **out);
+enum status arg_int(struct op_ctx *ctx, const char *key, bool required, int64_t min, int64_t max, int64_t *out);
+enum status arg_bool(struct op_ctx *ctx, const char *key, bool required, bool *out);
+
+/* Quota object {remaining, reserved, available} of a user row. */
+cJSON *quota_json(const struct user_row *u);
+/* User object {username, is_admin, quota}. */
+cJSON *user_json(const struct user_row *u);
+
+/* The op tables, one per group. */
+extern const struct op sys_ops[];
+extern const struct op auth_ops[];
+extern const struct op user_ops[];
+extern const struct op job_ops[];
+
+#endif

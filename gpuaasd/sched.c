@@ -1,0 +1,612 @@
+#include "gpuaasd/sched.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "gpuaasd/daemon.h"
+#include "gpuaasd/db.h"
+#include "gpuaasd/dispatch.h"
+#include "gpuaasd/exec.h"
+#include "gpuaasd/jobs.h"
+#include "gpuaasd/loop.h"
+
+struct queued {
+	int64_t job_id;
+	int64_t seq;
+	int count;
+};
+
+struct type_state {
+	int total;
+	int busy;
+	unsigned char *used; /* per device: 1 when held */
+	struct queued *q;    /* sorted by seq; live entries are [head, len) */
+	size_t head, len, cap;
+	bool dirty;
+};
+
+struct running {
+	struct running *next;
+	int64_t job_id;
+	int64_t owner_id;
+	int type_idx;
+	int count;
+	int *devices;
+	int64_t time_limit;
+	int64_t started_ms;
+	int64_t run_until_ms;
+	char *command; /* JSON text or NULL */
+	bool launched;
+	char cancel_reason[128];
+};
+
+/* A job end not yet committed: applied again if its commit fails. */
+struct ended {
+	struct ended *next;
+	int64_t job_id;
+	enum job_state to;
+	char reason[256];
+	int64_t ran;
+	int exit_code;
+	bool applied; /* written into the current batch */
+};
+
+struct sched {
+	struct daemon *d;
+	const struct executor *ex;
+	void *ex_state;
+	struct type_state types[INVENTORY_MAX_TYPES];
+	int ntypes;
+	struct running *running;
+	struct ended *ended;
+	int64_t seq;
+};
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const struct executor *exec_find(const char *name)
+{
+	static const struct executor *const all[] = {&exec_sim};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (strcmp(all[i]->name, name) == 0)
+			return all[i];
+	return NULL;
+}
+
+int sched_create(struct daemon *d, struct sched **out, char *err, size_t errlen)
+{
+	struct sched *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->d = d;
+	s->ntypes = d->inv.ntypes;
+	for (int i = 0; i < s->ntypes; i++) {
+		s->types[i].total = d->inv.types[i].total;
+		s->types[i].used = calloc((size_t)s->types[i].total, 1);
+		if (!s->types[i].used) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+	}
+	s->ex = exec_find(d->cfg.executor);
+	if (!s->ex) {
+		snprintf(err, errlen, "unknown executor '%s'", d->cfg.executor);
+		goto fail;
+	}
+	s->ex_state = s->ex->create(d);
+	if (!s->ex_state) {
+		snprintf(err, errlen, "executor '%s' could not start", s->ex->name);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	for (int i = 0; i < s->ntypes; i++)
+		free(s->types[i].used);
+	free(s);
+	return -1;
+}
+
+static void running_free(struct running *r)
+{
+	if (!r)
+		return;
+	free(r->devices);
+	free(r->command);
+	free(r);
+}
+
+void sched_destroy(struct sched *s)
+{
+	if (!s)
+		return;
+	if (s->ex_state)
+		s->ex->destroy(s->ex_state);
+	while (s->running) {
+		struct running *r = s->running;
+		s->running = r->next;
+		running_free(r);
+	}
+	while (s->ended) {
+		struct ended *e = s->ended;
+		s->ended = e->next;
+		free(e);
+	}
+	for (int i = 0; i < s->ntypes; i++) {
+		free(s->types[i].used);
+		free(s->types[i].q);
+	}
+	free(s);
+}
+
+const char *sched_executor_name(const struct sched *s)
+{
+	return s->ex->name;
+}
+
+int64_t sched_next_seq(struct sched *s)
+{
+	return ++s->seq;
+}
+
+int sched_busy(const struct sched *s, int type_idx)
+{
+	return type_idx >= 0 && type_idx < s->ntypes ? s->types[type_idx].busy : 0;
+}
+
+/* ---- queues ------------------------------------------------------------- */
+
+static void queue_compact(struct type_state *t)
+{
+	if (t->head == 0)
+		return;
+	memmove(t->q, t->q + t->head, (t->len - t->head) * sizeof *t->q);
+	t->len -= t->head;
+	t->head = 0;
+}
+
+/* First live index whose seq >= seq. */
+static size_t queue_lower_bound(const struct type_state *t, int64_t seq)
+{
+	size_t lo = t->head, hi = t->len;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->q[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int sched_enqueue(struct sched *s, int64_t job_id, int type_idx, int count, int64_t seq)
+{
+	if (type_idx < 0 || type_idx >= s->ntypes)
+		return -1;
+	struct type_state *t = &s->types[type_idx];
+	if (t->len == t->cap) {
+		queue_compact(t);
+		if (t->len == t->cap) {
+			size_t n = t->cap ? t->cap * 2 : 64;
+			struct queued *nq = realloc(t->q, n * sizeof *nq);
+			if (!nq)
+				return -1;
+			t->q = nq;
+			t->cap = n;
+		}
+	}
+	size_t at = queue_lower_bound(t, seq); /* usually the end */
+	memmove(t->q + at + 1, t->q + at, (t->len - at) * sizeof *t->q);
+	t->q[at] = (struct queued){job_id, seq, count};
+	t->len++;
+	t->dirty = true;
+	return 0;
+}
+
+void sched_dequeue(struct sched *s, int64_t job_id, int type_idx)
+{
+	if (type_idx < 0 || type_idx >= s->ntypes)
+		return;
+	struct type_state *t = &s->types[type_idx];
+	for (size_t i = t->head; i < t->len; i++) {
+		if (t->q[i].job_id == job_id) {
+			memmove(t->q + i, t->q + i + 1, (t->len - i - 1) * sizeof *t->q);
+			t->len--;
+			t->dirty = true; /* the head may have changed */
+			return;
+		}
+	}
+}
+
+int sched_queue_position(const struct sched *s, int type_idx, int64_t seq)
+{
+	if (type_idx < 0 || type_idx >= s->ntypes)
+		return 0;
+	const struct type_state *t = &s->types[type_idx];
+	size_t i = queue_lower_bound(t, seq);
+	if (i < t->len && t->q[i].seq == seq)
+		return (int)(i - t->head) + 1;
+	return 0;
+}
+
+/* ---- starting ------------------------------------------------------------ */
+
+static struct running *find_running(struct sched *s, int64_t job_id, struct running ***link)
+{
+	for (struct running **pp = &s->running; *pp; pp = &(*pp)->next) {
+		if ((*pp)->job_id == job_id) {
+			if (link)
+				*link = pp;
+			return *pp;
+		}
+	}
+	return NULL;
+}
+
+static void release_devices(struct sched *s, struct running *r)
+{
+	if (r->type_idx < 0)
+		return;
+	struct type_state *t = &s->types[r->type_idx];
+	for (int i = 0; i < r->count; i++)
+		if (r->devices[i] >= 0 && r->devices[i] < t->total)
+			t->used[r->devices[i]] = 0;
+	t->busy -= r->count;
+	t->dirty = true;
+}
+
+static void format_devices(const int *devs, int n, char *buf, size_t size)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < n && off < size; i++) {
+		int w = snprintf(buf + off, size - off, "%s%d", i ? "," : "", devs[i]);
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
+struct start_args {
+	struct running *r;
+	const char *devices;
+	int64_t now;
+};
+
+static int start_in_db(struct daemon *d, void *arg)
+{
+	struct start_args *a = arg;
+	return jobs_mark_running(d, a->r->job_id, a->now, a->r->run_until_ms, a->devices);
+}
+
+struct job_copy {
+	int64_t owner_id;
+	int64_t time_limit;
+	char *command;
+	bool found;
+};
+
+static int copy_job(void *arg, const struct job_row *row)
+{
+	struct job_copy *c = arg;
+	c->found = true;
+	c->owner_id = row->owner_id;
+	c->time_limit = row->time_limit;
+	c->command = row->command ? strdup(row->command) : NULL;
+	return 0;
+}
+
+/* Starts the head of t's queue if it fits. Returns true when it did. */
+static bool start_head(struct sched *s, int type_idx)
+{
+	struct type_state *t = &s->types[type_idx];
+	struct queued head = t->q[t->head];
+	if (head.count > t->total - t->busy)
+		return false;
+	t->head++;
+	struct job_copy jc = {0};
+	if (db_job_get(s->d->db, head.job_id, copy_job, &jc) != 0 || !jc.found)
+		return true; /* gone: skip it */
+	struct running *r = calloc(1, sizeof *r);
+	int *devs = calloc((size_t)head.count, sizeof *devs);
+	if (!r || !devs) {
+		free(r);
+		free(devs);
+		free(jc.command);
+		return true;
+	}
+	int k = 0;
+	for (int i = 0; i < t->total && k < head.count; i++)
+		if (!t->used[i])
+			devs[k++] = i;
+	r->job_id = head.job_id;
+	r->owner_id = jc.owner_id;
+	r->type_idx = type_idx;
+	r->count = head.count;
+	r->devices = devs;
+	r->time_limit = jc.time_limit;
+	r->command = jc.command;
+	r->started_ms = wall_ms();
+	/* sim: the job's whole (scaled) run; local: its deadline. */
+	double scale = s->d->cfg.sim_time_scale;
+	if (strcmp(s->ex->name, "sim") != 0)
+		scale = 1.0;
+	r->run_until_ms = r->started_ms + (int64_t)((double)jc.time_limit * 1000.0 * scale);
+	char devices[512];
+	format_devices(devs, head.count, devices, sizeof devices);
+	struct start_args a = {r, devices, r->started_ms / 1000};
+	int rc = dispatch_run_write(s->d->disp, start_in_db, &a);
+	if (rc != 0) {
+		/* DB_CONFLICT: no longer APPROVED (cancelled meanwhile); skip it.
+		 * An error: leave it for the resync after the failed commit. */
+		running_free(r);
+		return true;
+	}
+	for (int i = 0; i < head.count; i++)
+		t->used[devs[i]] = 1;
+	t->busy += head.count;
+	r->next = s->running;
+	s->running = r;
+	log_event(LOG_DEBUG, "job.started", "job=%lld type=%s devices=%s", (long long)r->job_id,
+		s->d->inv.types[type_idx].name, devices);
+	return true;
+}
+
+struct end_args {
+	struct ended *e;
+};
+
+static int end_in_db(struct daemon *d, void *arg)
+{
+	struct ended *e = arg;
+	int rc = jobs_end(d, e->job_id, e->to, e->reason, e->ran, e->exit_code);
+	return rc == DB_CONFLICT || rc == DB_NOTFOUND ? 0 : rc;
+}
+
+void sched_pump(struct sched *s)
+{
+	/* Ends whose commit failed are written again first. */
+	for (struct ended *e = s->ended; e; e = e->next) {
+		if (!e->applied && dispatch_run_write(s->d->disp, end_in_db, e) == 0)
+			e->applied = true;
+	}
+	for (int i = 0; i < s->ntypes; i++) {
+		struct type_state *t = &s->types[i];
+		if (!t->dirty)
+			continue;
+		t->dirty = false;
+		while (t->head < t->len && start_head(s, i))
+			;
+		if (t->head == t->len)
+			t->head = t->len = 0;
+	}
+}
+
+static void launch(struct sched *s, struct running *r)
+{
+	r->launched = true;
+	struct exec_spec spec = {
+		.job_id = r->job_id,
+		.owner_id = r->owner_id,
+		.gpu_type = s->d->inv.types[r->type_idx].name,
+		.gpu_count = r->count,
+		.devices = r->devices,
+		.time_limit = r->time_limit,
+		.started_at_ms = r->started_ms,
+		.run_until_ms = r->run_until_ms,
+		.command_json = r->command,
+	};
+	if (s->ex->launch(s->ex_state, &spec) < 0)
+		sched_job_done(s, r->job_id, JOB_FAILED, "executor could not start the job", 0, -1);
+}
+
+/* Reloads the queues from the database (after a failed commit). */
+static int queue_reload_cb(void *arg, const struct job_row *row)
+{
+	struct sched *s = arg;
+	int idx = inventory_find(&s->d->inv, row->gpu_type);
+	if (idx >= 0 && !find_running(s, row->id, NULL))
+		sched_enqueue(s, row->id, idx, (int)row->gpu_count, row->approve_seq);
+	return 0;
+}
+
+void sched_after_commit(struct daemon *d, bool committed)
+{
+	struct sched *s = d->sched;
+	if (!s)
+		return;
+	if (committed) {
+		while (s->ended && s->ended->applied) {
+			struct ended *e = s->ended;
+			s->ended = e->next;
+			free(e);
+		}
+		/* Launch only what is durably RUNNING. Launching may end a job at
+		 * once (and unlink it): walk a snapshot of the ids. */
+		int64_t ids[256];
+		for (;;) {
+			int n = 0;
+			for (struct running *r = s->running; r && n < 256; r = r->next)
+				if (!r->launched)
+					ids[n++] = r->job_id;
+			if (n == 0)
+				break;
+			for (int i = 0; i < n; i++) {
+				struct running *r = find_running(s, ids[i], NULL);
+				if (r && !r->launched)
+					launch(s, r);
+			}
+		}
+		return;
+	}
+	/* Rolled back: starts not launched never happened, ends must be written
+	 * again, and the queues are whatever the database says. */
+	for (struct running **pp = &s->running; *pp;) {
+		struct running *r = *pp;
+		if (!r->launched) {
+			*pp = r->next;
+			release_devices(s, r);
+			running_free(r);
+		} else {
+			pp = &r->next;
+		}
+	}
+	for (struct ended *e = s->ended; e; e = e->next)
+		e->applied = false;
+	for (int i = 0; i < s->ntypes; i++) {
+		s->types[i].head = s->types[i].len = 0;
+		s->types[i].dirty = true;
+	}
+	if (db_job_queue(d->db, queue_reload_cb, s) < 0)
+		log_event(LOG_ERROR, "sched.resync_failed", "%s", "");
+}
+
+void sched_job_done(struct sched *s, int64_t job_id, enum job_state to, const char *reason, int64_t ran_seconds,
+	int exit_code)
+{
+	struct running **link = NULL;
+	struct running *r = find_running(s, job_id, &link);
+	if (!r)
+		return;
+	*link = r->next;
+	struct ended *e = calloc(1, sizeof *e);
+	if (e) {
+		e->job_id = job_id;
+		e->to = r->cancel_reason[0] ? JOB_CANCELLED : to;
+		snprintf(e->reason, sizeof e->reason, "%s", r->cancel_reason[0] ? r->cancel_reason : reason);
+		e->ran = ran_seconds;
+		e->exit_code = exit_code;
+		/* Keep the list in order of ending. */
+		struct ended **pp = &s->ended;
+		while (*pp)
+			pp = &(*pp)->next;
+		*pp = e;
+		if (dispatch_run_write(s->d->disp, end_in_db, e) == 0)
+			e->applied = true;
+	} else {
+		log_event(LOG_ERROR, "sched.oom", "job=%lld", (long long)job_id);
+	}
+	release_devices(s, r);
+	running_free(r);
+}
+
+void sched_cancel_running(struct sched *s, int64_t job_id, const char *reason)
+{
+	struct running *r = find_running(s, job_id, NULL);
+	if (!r)
+		return;
+	if (!r->cancel_reason[0])
+		snprintf(r->cancel_reason, sizeof r->cancel_reason, "%s", reason);
+	if (r->launched)
+		s->ex->cancel(s->ex_state, job_id);
+	/* Not launched yet: launch() sees cancel_reason... keep it simple and
+	 * end it now, charging nothing. */
+	else
+		sched_job_done(s, job_id, JOB_CANCELLED, reason, 0, -1);
+}
+
+void sched_on_sigchld(struct sched *s)
+{
+	if (s && s->ex->on_sigchld)
+		s->ex->on_sigchld(s->ex_state);
+}
+
+/* ---- recovery after a restart ------------------------------------------ */
+
+static int parse_devices(const char *text, int *out, int n, int total)
+{
+	const char *p = text ? text : "";
+	for (int i = 0; i < n; i++) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p || v < 0 || v >= total)
+			return -1;
+		out[i] = (int)v;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int recover_running(void *arg, const struct job_row *row)
+{
+	struct sched *s = arg;
+	int idx = inventory_find(&s->d->inv, row->gpu_type);
+	struct running *r = calloc(1, sizeof *r);
+	if (!r)
+		return -1;
+	r->job_id = row->id;
+	r->owner_id = row->owner_id;
+	r->type_idx = idx;
+	r->count = (int)row->gpu_count;
+	r->time_limit = row->time_limit;
+	r->started_ms = row->started_at * 1000;
+	r->run_until_ms = row->run_until_ms;
+	r->command = row->command ? strdup(row->command) : NULL;
+	r->devices = calloc((size_t)r->count, sizeof *r->devices);
+	if (!r->devices) {
+		running_free(r);
+		return -1;
+	}
+	if (idx < 0 || parse_devices(row->devices, r->devices, r->count, s->types[idx].total) < 0) {
+		for (int i = 0; i < r->count; i++)
+			r->devices[i] = -1;
+	}
+	r->next = s->running;
+	s->running = r;
+	if (idx >= 0) {
+		for (int i = 0; i < r->count; i++)
+			if (r->devices[i] >= 0)
+				s->types[idx].used[r->devices[i]] = 1;
+		s->types[idx].busy += r->count;
+	}
+	return 0;
+}
+
+int sched_start(struct sched *s)
+{
+	if (db_job_max_seq(s->d->db, &s->seq) < 0)
+		return -1;
+	if (db_job_queue(s->d->db, queue_reload_cb, s) < 0)
+		return -1;
+	if (db_job_running(s->d->db, recover_running, s) < 0)
+		return -1;
+	int64_t now = wall_ms();
+	int64_t ids[512];
+	for (;;) {
+		int n = 0;
+		for (struct running *r = s->running; r && n < 512; r = r->next)
+			if (!r->launched)
+				ids[n++] = r->job_id;
+		if (n == 0)
+			break;
+		for (int i = 0; i < n; i++) {
+			struct running *r = find_running(s, ids[i], NULL);
+			if (!r)
+				continue;
+			if (r->type_idx >= 0 && s->ex->resumable) {
+				log_event(LOG_INFO, "job.resumed", "job=%lld", (long long)r->job_id);
+				launch(s, r);
+			} else {
+				/* Its process is gone with the old daemon: charge what it ran. */
+				int64_t ran = (now - r->started_ms + 999) / 1000;
+				r->launched = true;
+				sched_job_done(s, r->job_id, JOB_FAILED,
+					r->type_idx < 0 ? "lost: GPU type no longer in the inventory"
+							: "lost: daemon restarted", ran < 0 ? 0 : ran, -1);
+			}
+		}
+	}
+	for (int i = 0; i < s->ntypes; i++)
+		s->types[i].dirty = true;
+	return 0;
+}

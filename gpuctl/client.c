@@ -1,0 +1,213 @@
+/* The connection to gpuaasd: connect with a peer check, one request at a
+ * time or pipelined. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/frame.h"
+#include "common/json.h"
+#include "gpuctl/ctl.h"
+
+/* The token goes only to a daemon run by root, by us, by the owner of the
+ * socket file or by the gpuaas system user: never to whoever managed to
+ * bind a socket at that path. */
+static bool peer_trusted(int fd, const char *path)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		return false;
+	if (cred.uid == 0 || cred.uid == getuid())
+		return true;
+	struct stat st;
+	if (stat(path, &st) == 0 && st.st_uid == cred.uid)
+		return true;
+	struct passwd *pw = getpwnam("gpuaas");
+	return pw && pw->pw_uid == cred.uid;
+}
+
+enum status ctl_connect(struct ctl *c)
+{
+	if (c->fd >= 0)
+		return ST_OK;
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(c->socket_path) >= sizeof addr.sun_path) {
+		snprintf(c->err, sizeof c->err, "socket path too long: %s", c->socket_path);
+		return ST_UNREACHABLE;
+	}
+	strcpy(addr.sun_path, c->socket_path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(c->err, sizeof c->err, "socket: %s", strerror(errno));
+		return ST_UNREACHABLE;
+	}
+	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+		snprintf(c->err, sizeof c->err, "cannot reach gpuaasd at %s: is it running? (%s)", c->socket_path,
+			strerror(errno));
+		close(fd);
+		return ST_UNREACHABLE;
+	}
+	if (!peer_trusted(fd, c->socket_path)) {
+		snprintf(c->err, sizeof c->err,
+			"the process at %s is not run by root, you, or the socket's owner; not talking to it",
+			c->socket_path);
+		close(fd);
+		return ST_UNREACHABLE;
+	}
+	c->fd = fd;
+	return ST_OK;
+}
+
+void ctl_disconnect(struct ctl *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+static enum status send_request(struct ctl *c, const char *op, cJSON *args, bool with_token, int64_t *id)
+{
+	enum status st = ST_OK;
+	char *text = NULL;
+	cJSON *req = cJSON_CreateObject();
+	if (!req) {
+		cJSON_Delete(args);
+		snprintf(c->err, sizeof c->err, "out of memory");
+		return ST_INTERNAL;
+	}
+	*id = ++c->next_id;
+	cJSON_AddNumberToObject(req, "v", 1);
+	cJSON_AddNumberToObject(req, "id", (double)*id);
+	cJSON_AddStringToObject(req, "op", op);
+	if (with_token) {
+		if (!c->token)
+			c->token = token_load(c);
+		if (!c->token) {
+			cJSON_Delete(args);
+			st = ST_UNAUTHENTICATED;
+			goto out;
+		}
+		cJSON_AddStringToObject(req, "token", c->token);
+	}
+	cJSON_AddItemToObject(req, "args", args ? args : cJSON_CreateObject());
+	text = cJSON_PrintUnformatted(req);
+	if (!text) {
+		snprintf(c->err, sizeof c->err, "out of memory");
+		st = ST_INTERNAL;
+		goto out;
+	}
+	size_t len = strlen(text);
+	if (len > FRAME_MAX) {
+		snprintf(c->err, sizeof c->err, "request too large (%zu bytes; the limit is 1 MiB)", len);
+		st = ST_USAGE;
+		goto out;
+	}
+	if ((st = ctl_connect(c)) != ST_OK)
+		goto out;
+	if (frame_write(c->fd, text, len) < 0) {
+		snprintf(c->err, sizeof c->err, "lost the connection to gpuaasd at %s: %s", c->socket_path,
+			strerror(errno));
+		ctl_disconnect(c);
+		st = ST_UNREACHABLE;
+	}
+out:
+	free(text);
+	cJSON_Delete(req);
+	return st;
+}
+
+static enum status read_reply(struct ctl *c, int64_t want_id, cJSON **data, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = frame_read(c->fd, &buf, &len);
+	if (rc != 0) {
+		snprintf(err, errlen, "lost the connection to gpuaasd at %s%s%s", c->socket_path, rc < 0 ? ": " : "",
+			rc < 0 ? strerror(errno) : " (closed)");
+		ctl_disconnect(c);
+		return ST_UNREACHABLE;
+	}
+	cJSON *reply = json_parse_strict(buf, len);
+	free(buf);
+	enum status st = ST_INTERNAL;
+	if (!cJSON_IsObject(reply)) {
+		snprintf(err, errlen, "malformed reply from gpuaasd");
+		goto out;
+	}
+	int64_t id = 0;
+	if (json_get_int(reply, "id", -JSON_INT_MAX, JSON_INT_MAX, &id) == JSON_FIELD_OK && id != want_id) {
+		snprintf(err, errlen, "reply out of order from gpuaasd");
+		goto out;
+	}
+	cJSON *ok = json_get(reply, "ok");
+	if (cJSON_IsTrue(ok)) {
+		if (data) {
+			*data = cJSON_DetachItemFromObjectCaseSensitive(reply, "data");
+			if (!*data)
+				*data = cJSON_CreateObject();
+		}
+		st = ST_OK;
+		goto out;
+	}
+	cJSON *e = json_get(reply, "error");
+	const char *code = jstr(e, "code");
+	const char *msg = jstr(e, "message");
+	st = status_from_code(code);
+	if (st == ST_OK)
+		st = ST_INTERNAL;
+	snprintf(err, errlen, "%s", *msg ? msg : status_message(st));
+	/* A protocol-level error closes the connection on the daemon's side. */
+	if (st == ST_BAD_FRAME)
+		ctl_disconnect(c);
+out:
+	cJSON_Delete(reply);
+	return st;
+}
+
+enum status ctl_call(struct ctl *c, const char *op, cJSON *args, bool with_token, cJSON **data)
+{
+	if (data)
+		*data = NULL;
+	int64_t id;
+	enum status st = send_request(c, op, args, with_token, &id);
+	if (st != ST_OK)
+		return st;
+	return read_reply(c, id, data, c->err, sizeof c->err);
+}
+
+enum status ctl_call_many(struct ctl *c, const char *op, cJSON **args, size_t n, enum status *st, cJSON **data,
+	char (*errs)[256])
+{
+	int64_t first = c->next_id + 1;
+	size_t sent = 0;
+	enum status result = ST_OK;
+	for (; sent < n; sent++) {
+		int64_t id;
+		enum status s = send_request(c, op, args[sent], true, &id);
+		args[sent] = NULL;
+		if (s != ST_OK) {
+			result = s;
+			break;
+		}
+	}
+	for (size_t i = sent; i < n; i++)
+		cJSON_Delete(args[i]);
+	for (size_t i = 0; i < n; i++) {
+		data[i] = NULL;
+		if (i >= sent || c->fd < 0) {
+			st[i] = result != ST_OK ? result : ST_UNREACHABLE;
+			snprintf(errs[i], 256, "%s", c->err);
+			continue;
+		}
+		st[i] = read_reply(c, first + (int64_t)i, &data[i], errs[i], 256);
+		if (st[i] == ST_UNREACHABLE)
+			snprintf(c->err, sizeof c->err, "%s", errs[i]);
+	}
+	return result;
+}

@@ -1,0 +1,96 @@
+/* gpuctl's shared state and helpers: one connection per invocation (or per
+ * shell session), the cached token, output mode and error reporting. */
+#ifndef GPUAAS_GPUCTL_CTL_H
+#define GPUAAS_GPUCTL_CTL_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+
+struct ctl {
+	char socket_path[4096];
+	bool json;
+	int fd;            /* -1 until connected */
+	int64_t next_id;
+	char *token;       /* loaded lazily; owned */
+	bool in_shell;
+	char err[1024];    /* message of the last failure */
+};
+
+/* Command handler: returns the exit code. argv[0] is the command name. */
+typedef int (*ctl_cmd_fn)(struct ctl *c, int argc, char **argv);
+
+struct ctl_cmd {
+	const char *name;  /* "submit", "admin approve" */
+	ctl_cmd_fn fn;
+	const char *usage; /* "submit [--gpu TYPE] ..." */
+	const char *help;  /* one paragraph */
+	const char *options; /* "--gpu --count ..." for completion */
+};
+
+extern const struct ctl_cmd ctl_commands[];
+/* Finds a command by its words (argv[0], maybe argv[1] for "admin X");
+ * *used: how many words it took. */
+const struct ctl_cmd *ctl_find(int argc, char **argv, int *used);
+/* Prints a command's usage and help. */
+void ctl_print_help(const struct ctl_cmd *cmd, FILE *out);
+
+/* ---- client.c ---- */
+/* Connects if needed. ST_OK or ST_UNREACHABLE (message in c->err). */
+enum status ctl_connect(struct ctl *c);
+void ctl_disconnect(struct ctl *c);
+/* Sends op with args (consumed; may be NULL) and waits for the reply.
+ * with_token: attach the cached token (error ST_UNAUTHENTICATED when there
+ * is none). On ST_OK *data is the reply's data (caller frees); otherwise
+ * c->err has the daemon's (or our) message. */
+enum status ctl_call(struct ctl *c, const char *op, cJSON *args, bool with_token, cJSON **data);
+/* Pipelined: sends n requests, then reads n replies in order. */
+enum status ctl_call_many(struct ctl *c, const char *op, cJSON **args, size_t n, enum status *st, cJSON **data,
+	char (*errs)[256]);
+
+/* ---- token.c ---- */
+/* Path of the token cache into buf. */
+int token_path(char *buf, size_t size);
+/* Loads the token: $GPUAAS_TOKEN, else the cache (refused when it is a
+ * symlink, not ours, or readable by others). NULL with c->err set. */
+char *token_load(struct ctl *c);
+/* Writes the cache atomically (0600 file in a 0700 dir). 0 or -1. */
+int token_store(struct ctl *c, const char *token);
+/* Removes the cache; 0 when it is gone. */
+int token_remove(struct ctl *c);
+
+/* ---- output.c ---- */
+/* Prints "gpuctl: msg" to stderr and returns the exit code for st. */
+int ctl_fail(struct ctl *c, enum status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Reports the failure of a call (message from c->err). */
+int ctl_report(struct ctl *c, enum status st);
+/* Prints a JSON value on one line. */
+void print_json(const cJSON *v);
+/* Reads a number member as int64 (0 when absent). */
+int64_t jint(const cJSON *o, const char *key);
+/* Reads a string member ("" when absent or null). */
+const char *jstr(const cJSON *o, const char *key);
+/* "10h (36000 s)" */
+char *fmt_secs(int64_t secs, char *buf, size_t size);
+/* Reads a password: from stdin line when from_stdin, else from /dev/tty
+ * without echo. 0 or -1 (message in c->err). */
+int read_password(struct ctl *c, const char *prompt, bool from_stdin, char *buf, size_t size);
+
+/* Small option parser shared by the commands. */
+struct opt_spec {
+	const char *lng;  /* "gpu" */
+	char shrt;        /* 'g' or 0 */
+	bool has_arg;
+	const char **value; /* set for options with an argument */
+	bool *flag;         /* set for flags */
+};
+/* Parses argv[1..] into specs; positionals are collected into pos (at most
+ * maxpos). "--" ends options: the rest goes to *rest and *nrest when rest is
+ * given. Returns 0 or prints a usage error and returns -1. */
+int parse_opts(struct ctl *c, int argc, char **argv, const struct opt_spec *specs, char **pos, int maxpos,
+	int *npos, char ***rest, int *nrest);
+
+#endif
