@@ -33,9 +33,9 @@ int duration_parse(const char *s, int64_t *out)
 		int64_t mult = 1;
 		int rank = 0;
 		if (*p == '\0') {
-			/* A bare number is seconds, and only allowed alone or last
-			 * after a larger unit ("1m30"). */
-			if (last_rank <= 1)
+			/* A bare number is seconds, and only allowed alone: "1m30"
+			 * could mean 30 seconds or be a typo for 1m30s... or 1h30. */
+			if (last_rank != 5)
 				return -1;
 		} else {
 			if (unit_seconds(*p, &mult, &rank) < 0 || rank >= last_rank)

@@ -30,8 +30,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
 			     "WHERE id = ?1 AND deleted_at IS NULL",
 	[STMT_USER_SET_PASSWORD] = "UPDATE users SET hashed_password = ?2, token_version = token_version + 1 "
 				   "WHERE id = ?1 AND deleted_at IS NULL",
-	[STMT_USER_SET_ADMIN] = "UPDATE users SET is_admin = ?2, token_version = token_version + 1 "
-				"WHERE id = ?1 AND deleted_at IS NULL",
+	[STMT_USER_SET_ADMIN] = "UPDATE users SET is_admin = ?2 WHERE id = ?1 AND deleted_at IS NULL",
 	[STMT_USER_SET_QUOTA] = "UPDATE users SET quota = ?2 WHERE id = ?1 AND deleted_at IS NULL",
 	[STMT_USER_COUNT] = "SELECT count(*) FROM users WHERE deleted_at IS NULL",
 	[STMT_USER_LIST] = "SELECT id, username, hashed_password, is_admin, quota, reserved, token_version, created_at "

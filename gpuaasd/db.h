@@ -65,7 +65,8 @@ int db_user_insert(struct db *db, const char *username, const char *hash, bool i
 int db_user_delete(struct db *db, int64_t id, int64_t now);
 /* Stores a new hash and bumps the token version (older tokens die). */
 int db_user_set_password(struct db *db, int64_t id, const char *hash);
-/* Sets the role and bumps the token version. */
+/* Sets the role. Tokens stay valid: the role is read from the database at
+ * every request, so the change applies at the user's next request. */
 int db_user_set_admin(struct db *db, int64_t id, bool is_admin);
 /* Sets (set=true) or adds to the remaining quota, with a ledger row.
  * DB_CONFLICT when the result would leave 0..DB_QUOTA_MAX. */

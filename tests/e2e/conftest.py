@@ -1,0 +1,220 @@
+"""End-to-end harness: starts the real gpuaasd on a temporary socket and state
+dir and drives the real gpuctl (and raw sockets for protocol abuse)."""
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("GPUAAS_BUILD", os.path.join(ROOT, "build"))
+GPUAASD = os.path.join(BUILD, "gpuaasd", "gpuaasd")
+GPUCTL = os.path.join(BUILD, "gpuctl", "gpuctl")
+ADMIN_PW = "admin-pw-1"
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer")
+
+
+def frame(payload):
+    if isinstance(payload, (dict, list)):
+        payload = json.dumps(payload)
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return struct.pack(">I", len(payload)) + payload
+
+
+class Raw:
+    """A raw protocol client."""
+
+    def __init__(self, path, timeout=10):
+        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.s.settimeout(timeout)
+        self.s.connect(path)
+
+    def send(self, payload):
+        self.s.sendall(frame(payload))
+
+    def recv_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.s.recv(n - len(buf))
+            if not chunk:
+                raise EOFError("closed after %d of %d bytes" % (len(buf), n))
+            buf += chunk
+        return buf
+
+    def recv(self):
+        (n,) = struct.unpack(">I", self.recv_exact(4))
+        return json.loads(self.recv_exact(n))
+
+    def call(self, op, args=None, token=None, rid=1):
+        req = {"v": 1, "id": rid, "op": op}
+        if args is not None:
+            req["args"] = args
+        if token:
+            req["token"] = token
+        self.send(req)
+        return self.recv()
+
+    def closed(self):
+        """True when the daemon closed the connection."""
+        try:
+            return self.s.recv(1) == b""
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+
+    def close(self):
+        self.s.close()
+
+
+class Daemon:
+    def __init__(self, tmp, args=(), env=None, name="d"):
+        self.tmp = str(tmp)
+        self.sock = os.path.join(self.tmp, name + ".sock")
+        self.state = os.path.join(self.tmp, name + "-state")
+        self.log_path = os.path.join(self.tmp, name + ".log")
+        self.args = list(args)
+        self.env = dict(os.environ)
+        self.env["GPUAAS_INITIAL_ADMIN_PASSWORD"] = ADMIN_PW
+        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:halt_on_error=1")
+        self.env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+        if env:
+            self.env.update(env)
+        self.proc = None
+        self.logs = []
+
+    def cmdline(self):
+        base = [GPUAASD, "--socket", self.sock, "--state-dir", self.state, "--bcrypt-cost", "4",
+                "--sim-time-scale", "0.01"]
+        return base + self.args
+
+    def start(self, wait=True):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.cmdline(), stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("gpuaasd exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
+            try:
+                r = Raw(self.sock, timeout=2)
+                resp = r.call("sys.ping")
+                r.close()
+                if resp.get("ok"):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.02)
+        raise RuntimeError("gpuaasd did not become ready:\n" + self.read_log())
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def stop(self, check=True):
+        if not self.proc or self.proc.poll() is not None:
+            rc = self.proc.returncode if self.proc else 0
+        else:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                rc = self.proc.wait()
+                raise AssertionError("gpuaasd did not stop on SIGTERM")
+        self.log.close()
+        if check:
+            log = self.read_log()
+            for mark in SANITIZER_MARKS:
+                assert mark not in log, "sanitizer report in daemon log:\n" + log[-4000:]
+            assert rc == 0, "gpuaasd exited %s:\n%s" % (rc, log[-3000:])
+        return rc
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+    def restart(self):
+        return self.start()
+
+    # ---- gpuctl -------------------------------------------------------------------
+    def token_file(self, user):
+        return os.path.join(self.tmp, "tokens", user, "token")
+
+    def ctl(self, *args, user="admin", input=None, env=None, timeout=60):
+        e = dict(os.environ)
+        e.pop("GPUAAS_TOKEN", None)
+        e["GPUAAS_SOCKET"] = self.sock
+        e["GPUAAS_TOKEN_FILE"] = self.token_file(user)
+        e["HOME"] = self.tmp
+        e["XDG_STATE_HOME"] = os.path.join(self.tmp, "xdg-state-" + user)
+        e.pop("XDG_RUNTIME_DIR", None)
+        e.setdefault("ASAN_OPTIONS", "detect_leaks=1")
+        if env:
+            e.update(env)
+        os.makedirs(os.path.dirname(self.token_file(user)), mode=0o700, exist_ok=True)
+        p = subprocess.run([GPUCTL] + [str(a) for a in args], input=input, capture_output=True, text=True,
+                           env=e, timeout=timeout)
+        for mark in SANITIZER_MARKS:
+            assert mark not in p.stderr, p.stderr
+        return p
+
+    def ok(self, *args, **kw):
+        p = self.ctl(*args, **kw)
+        assert p.returncode == 0, "gpuctl %s -> %d\nstdout: %s\nstderr: %s" % (args, p.returncode, p.stdout,
+                                                                              p.stderr)
+        return p
+
+    def json(self, *args, **kw):
+        return json.loads(self.ok("--json", *args, **kw).stdout)
+
+    def login(self, user="admin", password=ADMIN_PW):
+        return self.ok("login", user, "--password-stdin", user=user, input=password + "\n")
+
+    def add_user(self, name, quota="10h", password=None, admin=False):
+        args = ["admin", "useradd", name, "--quota", quota, "--password-stdin"]
+        if admin:
+            args.append("--admin")
+        self.ok(*args, input=(password or name + "-pw") + "\n")
+        self.login(name, password or name + "-pw")
+
+    def token(self, user="admin"):
+        with open(self.token_file(user)) as f:
+            return f.read().strip()
+
+    def raw(self):
+        return Raw(self.sock)
+
+
+@pytest.fixture
+def daemon_factory(tmp_path):
+    started = []
+
+    def make(args=(), env=None, name="d", start=True):
+        d = Daemon(tmp_path, args, env, name)
+        if start:
+            d.start()
+        started.append(d)
+        return d
+
+    yield make
+    for d in started:
+        if d.proc and d.proc.poll() is None:
+            d.stop()
+        elif d.proc and not d.log.closed:
+            d.log.close()
+
+
+@pytest.fixture
+def daemon(daemon_factory):
+    d = daemon_factory()
+    d.login()
+    return d

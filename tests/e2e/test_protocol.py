@@ -1,0 +1,205 @@
+"""The wire protocol against a raw socket: frames, envelopes, pipelining,
+concurrency with hashing, socket ownership and restarts."""
+import json
+import os
+import socket
+import struct
+import threading
+import time
+
+import pytest
+
+from conftest import ADMIN_PW, Raw, frame
+
+
+def test_ping_and_envelope(daemon):
+    r = daemon.raw()
+    resp = r.call("sys.ping", rid=42)
+    assert resp["id"] == 42 and resp["ok"] is True and resp["data"]["pong"] is True
+    # v omitted means 1; any other version is BAD_REQUEST.
+    r.send({"id": 1, "op": "sys.ping"})
+    assert r.recv()["ok"] is True
+    r.send({"v": 2, "id": 3, "op": "sys.ping"})
+    resp = r.recv()
+    assert resp["ok"] is False and resp["error"]["code"] == "BAD_REQUEST" and resp["id"] == 3
+    r.send({"v": 1, "id": 4, "op": "no.such"})
+    resp = r.recv()
+    assert resp["error"]["code"] == "BAD_REQUEST" and "unknown op" in resp["error"]["message"]
+    r.send({"v": 1, "id": 5, "op": "auth.whoami"})
+    assert r.recv()["error"]["code"] == "UNAUTHENTICATED"
+    r.send({"v": 1, "id": 6, "op": "auth.whoami", "token": "garbage"})
+    assert r.recv()["error"]["code"] == "UNAUTHENTICATED"
+    r.send({"v": 1, "id": 7, "op": "sys.ping", "args": []})
+    assert r.recv()["error"]["code"] == "BAD_REQUEST"
+    r.send({"v": 1, "id": "x", "op": "sys.ping"})
+    resp = r.recv()
+    assert resp["error"]["code"] == "BAD_REQUEST" and resp["id"] is None
+    # Case matters: "Op" is not "op".
+    r.send({"v": 1, "id": 8, "Op": "sys.ping"})
+    assert r.recv()["error"]["code"] == "BAD_REQUEST"
+    r.close()
+
+
+def test_garbage_json_keeps_connection(daemon):
+    r = daemon.raw()
+    for junk in (b"not json", b"{", b"[1,2]", b"{}{}", b"{} xyz", b'"str"', b"\xff\xfe", b'{"a":"\\u0000"}'):
+        r.send(junk)
+        resp = r.recv()
+        assert resp["ok"] is False and resp["error"]["code"] == "BAD_REQUEST", junk
+        assert resp["id"] is None
+    assert r.call("sys.ping")["ok"] is True
+    r.close()
+
+
+@pytest.mark.parametrize("length", [0, 1024 * 1024 + 1, 0xFFFFFFFF])
+def test_bad_frame_lengths_close(daemon, length):
+    r = daemon.raw()
+    r.s.sendall(struct.pack(">I", length) + b"{}")
+    resp = r.recv()
+    assert resp["ok"] is False and resp["error"]["code"] == "BAD_FRAME"
+    assert r.closed()
+    r.close()
+    # The daemon is unharmed.
+    r2 = daemon.raw()
+    assert r2.call("sys.ping")["ok"] is True
+    r2.close()
+
+
+def test_max_size_frame_accepted(daemon):
+    r = daemon.raw()
+    body = json.dumps({"v": 1, "id": 9, "op": "sys.ping", "args": {"pad": "x" * (1024 * 1024 - 60)}})
+    assert len(body) <= 1024 * 1024
+    r.send(body)
+    assert r.recv()["ok"] is True
+    r.close()
+
+
+def test_pipelined_requests_answered_in_order(daemon):
+    tok = daemon.token()
+    r = daemon.raw()
+    ops = ["sys.ping", "auth.whoami", "quota.get", "gpu.list", "job.list"]
+    data = b"".join(frame({"v": 1, "id": i, "op": ops[i % len(ops)], "token": tok}) for i in range(50))
+    r.s.sendall(data)
+    for i in range(50):
+        resp = r.recv()
+        assert resp["id"] == i and resp["ok"] is True, resp
+    r.close()
+
+
+def test_ping_fast_while_logins_hash(daemon_factory):
+    # Real cost: each bcrypt takes ~50 ms here; eight logins keep the hashing
+    # threads busy for a good while.
+    d = daemon_factory(args=["--bcrypt-cost", "10"])
+    clients = [Raw(d.sock) for _ in range(8)]
+    t0 = time.monotonic()
+    for c in clients:
+        c.send({"v": 1, "id": 1, "op": "auth.login", "args": {"username": "admin", "password": ADMIN_PW}})
+    p = Raw(d.sock)
+    worst = 0.0
+    for _ in range(10):
+        s = time.monotonic()
+        assert p.call("sys.ping")["ok"]
+        worst = max(worst, time.monotonic() - s)
+    pings_done = time.monotonic() - t0
+    for c in clients:
+        assert c.recv()["ok"] is True
+        c.close()
+    logins_done = time.monotonic() - t0
+    p.close()
+    # The pings were answered while hashing went on, each quickly.
+    assert pings_done < logins_done
+    assert worst < 0.1, "ping took %.3fs while logins hashed" % worst
+
+
+def test_second_daemon_refused_on_live_socket(daemon_factory):
+    d = daemon_factory()
+    d2 = daemon_factory(name="d", start=False)
+    d2.state = d.state + "-other"
+    d2.start(wait=False)
+    rc = d2.proc.wait(timeout=15)
+    d2.log.close()
+    assert rc != 0
+    assert "already listening" in d2.read_log()
+    r = d.raw()
+    assert r.call("sys.ping")["ok"]
+    r.close()
+
+
+def test_restart_after_kill9_with_stale_socket(daemon_factory):
+    d = daemon_factory()
+    d.login()
+    d.kill9()
+    assert os.path.exists(d.sock)  # stale socket file left behind
+    d.start()
+    d.ok("whoami")  # same state dir, same key: the token still works
+
+
+def test_sigterm_clean_stop_removes_socket(daemon_factory):
+    d = daemon_factory()
+    assert d.stop() == 0
+    assert not os.path.exists(d.sock)
+
+
+def test_half_frame_then_silence_closed(daemon_factory):
+    d = daemon_factory(args=["--frame-timeout", "1"])
+    r = d.raw()
+    r.s.sendall(struct.pack(">I", 100) + b"{\"v\":")
+    t0 = time.monotonic()
+    assert r.closed()
+    assert time.monotonic() - t0 < 5
+    r.close()
+
+
+def test_many_connections_and_limit(daemon_factory):
+    d = daemon_factory(args=["--max-connections", "50"])
+    socks = []
+    for _ in range(200):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(d.sock)
+        socks.append(s)
+    time.sleep(0.2)
+    # A well-behaved client still gets served: idle ones make room.
+    r = d.raw()
+    assert r.call("sys.ping")["ok"]
+    r.close()
+    for s in socks:
+        s.close()
+
+
+def test_client_that_never_reads_is_bounded(daemon):
+    tok = daemon.token()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(daemon.sock)
+    s.setblocking(False)
+    req = frame({"v": 1, "id": 1, "op": "gpu.list", "token": tok})
+    sent = 0
+    deadline = time.time() + 3
+    while time.time() < deadline and sent < 100000:
+        try:
+            s.send(req)
+            sent += 1
+        except BlockingIOError:
+            time.sleep(0.01)
+    # Reading stopped at the in-flight cap: the send buffer filled long
+    # before 100000 requests went in.
+    assert sent < 100000
+    r = daemon.raw()
+    t0 = time.monotonic()
+    assert r.call("sys.ping")["ok"]
+    assert time.monotonic() - t0 < 0.5
+    r.close()
+    rss = int(open("/proc/%d/status" % daemon.proc.pid).read().split("VmRSS:")[1].split()[0])
+    assert rss < 64 * 1024, "daemon RSS %d KiB" % rss
+    s.close()
+
+
+def test_abrupt_disconnect_mid_reply(daemon):
+    tok = daemon.token()
+    for _ in range(20):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(daemon.sock)
+        s.sendall(b"".join(frame({"v": 1, "id": i, "op": "job.list", "token": tok}) for i in range(20)))
+        s.close()
+    r = daemon.raw()
+    assert r.call("sys.ping")["ok"]
+    r.close()

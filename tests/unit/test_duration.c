@@ -1,0 +1,88 @@
+/* Durations and the status mappings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/duration.h"
+#include "common/status.h"
+
+static void test_parse_valid(void **state)
+{
+	(void)state;
+	struct {
+		const char *in;
+		int64_t out;
+	} cases[] = {
+		{"90", 90}, {"90s", 90}, {"15m", 900}, {"2h", 7200}, {"1h30m", 5400}, {"1d", 86400},
+		{"1d2h3m4s", 93784}, {"0", 0}, {"3153600000", DURATION_MAX},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int64_t v = -1;
+		assert_int_equal(duration_parse(cases[i].in, &v), 0);
+		assert_int_equal(v, cases[i].out);
+	}
+}
+
+static void test_parse_junk(void **state)
+{
+	(void)state;
+	const char *bad[] = {"", "-5", "-1h", "1x", "h", "1h1h", "1m1h", "1.5h", " 1h", "1h ", "1hh",
+		"99999999999999999999", "3153600001", "36500000d", "1e3", "+5", "1h30m10", "1m30", "abc"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int64_t v = 0;
+		assert_int_equal(duration_parse(bad[i], &v), -1);
+	}
+	int64_t v;
+	assert_int_equal(duration_parse(NULL, &v), -1);
+}
+
+static void test_format(void **state)
+{
+	(void)state;
+	char b[32];
+	assert_string_equal(duration_format(0, b, sizeof b), "0s");
+	assert_string_equal(duration_format(90, b, sizeof b), "1m30s");
+	assert_string_equal(duration_format(5400, b, sizeof b), "1h30m");
+	assert_string_equal(duration_format(86400 + 1, b, sizeof b), "1d1s");
+	int64_t back;
+	assert_int_equal(duration_parse(duration_format(93784, b, sizeof b), &back), 0);
+	assert_int_equal(back, 93784);
+}
+
+static void test_status_mapping(void **state)
+{
+	(void)state;
+	assert_string_equal(status_code(ST_BAD_REQUEST), "BAD_REQUEST");
+	assert_int_equal(status_exit_code(ST_OK), 0);
+	assert_int_equal(status_exit_code(ST_CONFLICT), 1);
+	assert_int_equal(status_exit_code(ST_INTERNAL), 1);
+	assert_int_equal(status_exit_code(ST_BAD_REQUEST), 2);
+	assert_int_equal(status_exit_code(ST_USAGE), 2);
+	assert_int_equal(status_exit_code(ST_UNAUTHENTICATED), 3);
+	assert_int_equal(status_exit_code(ST_FORBIDDEN), 4);
+	assert_int_equal(status_exit_code(ST_NOT_FOUND), 5);
+	assert_int_equal(status_exit_code(ST_QUOTA_EXCEEDED), 6);
+	assert_int_equal(status_exit_code(ST_UNREACHABLE), 7);
+	assert_int_equal(status_exit_code(ST_TIMEOUT), 8);
+	assert_int_equal(status_exit_code(ST_RATE_LIMITED), 9);
+	assert_int_equal(status_exit_code(ST_UNAVAILABLE), 9);
+	/* Every wire code parses back to itself. */
+	for (int s = ST_BAD_FRAME; s <= ST_INTERNAL; s++)
+		assert_int_equal(status_from_code(status_code((enum status)s)), s);
+	assert_int_equal(status_from_code("NOPE"), ST_INTERNAL);
+	assert_int_equal(status_from_code(NULL), ST_INTERNAL);
+	assert_non_null(status_message(ST_FORBIDDEN));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_valid),
+		cmocka_unit_test(test_parse_junk),
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_status_mapping),
+	};
+	return cmocka_run_group_tests_name("duration", tests, NULL, NULL);
+}

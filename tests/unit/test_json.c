@@ -1,0 +1,123 @@
+/* cJSON pitfalls as they touch our helpers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "common/json.h"
+
+static cJSON *parse(const char *s)
+{
+	return json_parse_strict(s, strlen(s));
+}
+
+static void test_trailing_garbage(void **state)
+{
+	(void)state;
+	cJSON *o = parse("{\"a\":1}");
+	assert_non_null(o);
+	cJSON_Delete(o);
+	assert_null(parse("{}{}"));
+	assert_null(parse("{} xyz"));
+	assert_null(json_parse_strict("{}\0xx", 5)); /* a NUL byte inside */
+	assert_null(parse("{\"a\":"));
+	o = parse("  {\"a\":1}  \n");
+	assert_non_null(o);
+	cJSON_Delete(o);
+}
+
+static void test_escaped_nul_refused(void **state)
+{
+	(void)state;
+	assert_null(parse("{\"password\":\"a\\u0000b\"}"));
+	/* An escaped backslash followed by u0000 is text, not a NUL. */
+	cJSON *o = parse("{\"p\":\"a\\\\u0000b\"}");
+	assert_non_null(o);
+	cJSON_Delete(o);
+}
+
+static void test_case_sensitive(void **state)
+{
+	(void)state;
+	cJSON *o = parse("{\"Op\":\"x\",\"op\":\"y\"}");
+	const char *s = NULL;
+	assert_int_equal(json_get_str(o, "op", 10, true, &s), JSON_FIELD_OK);
+	assert_string_equal(s, "y");
+	cJSON_Delete(o);
+	o = parse("{\"OP\":\"x\"}");
+	assert_int_equal(json_get_str(o, "op", 10, true, &s), JSON_FIELD_MISSING);
+	cJSON_Delete(o);
+}
+
+static void test_integers(void **state)
+{
+	(void)state;
+	cJSON *o = parse("{\"a\":1e400,\"b\":1.5,\"c\":\"5\",\"d\":9007199254740992,\"e\":9007199254740994,"
+			 "\"f\":-3,\"g\":2147483648,\"h\":null,\"i\":true}");
+	assert_non_null(o);
+	int64_t v;
+	assert_int_equal(json_get_int(o, "a", 0, JSON_INT_MAX, &v), JSON_FIELD_BAD); /* saturates in valueint */
+	assert_int_equal(json_get_int(o, "b", 0, 10, &v), JSON_FIELD_BAD);
+	assert_int_equal(json_get_int(o, "c", 0, 10, &v), JSON_FIELD_BAD);
+	assert_int_equal(json_get_int(o, "d", 0, JSON_INT_MAX, &v), JSON_FIELD_OK);
+	assert_int_equal(v, JSON_INT_MAX);
+	assert_int_equal(json_get_int(o, "e", 0, JSON_INT_MAX, &v), JSON_FIELD_BAD);
+	assert_int_equal(json_get_int(o, "f", 0, 10, &v), JSON_FIELD_BAD);
+	assert_int_equal(json_get_int(o, "f", -10, 10, &v), JSON_FIELD_OK);
+	assert_int_equal(v, -3);
+	assert_int_equal(json_get_int(o, "g", 0, JSON_INT_MAX, &v), JSON_FIELD_OK);
+	assert_int_equal(v, 2147483648LL); /* beyond INT_MAX read exactly */
+	assert_int_equal(json_get_int(o, "h", 0, 10, &v), JSON_FIELD_MISSING);
+	assert_int_equal(json_get_int(o, "i", 0, 10, &v), JSON_FIELD_BAD);
+	assert_int_equal(json_get_int(o, "zz", 0, 10, &v), JSON_FIELD_MISSING);
+	bool b;
+	assert_int_equal(json_get_bool(o, "i", &b), JSON_FIELD_OK);
+	assert_true(b);
+	assert_int_equal(json_get_bool(o, "f", &b), JSON_FIELD_BAD);
+	cJSON_Delete(o);
+}
+
+static void test_strings(void **state)
+{
+	(void)state;
+	cJSON *o = parse("{\"ctl\":\"a\\nb\",\"bad\":\"\xc3\x28\",\"ok\":\"gr\xc3\xbc\xc3\x9f\",\"long\":\"abcdef\"}");
+	assert_non_null(o);
+	const char *s;
+	assert_int_equal(json_get_str(o, "ctl", 100, true, &s), JSON_FIELD_BAD);
+	assert_int_equal(json_get_str(o, "ctl", 100, false, &s), JSON_FIELD_OK);
+	assert_int_equal(json_get_str(o, "bad", 100, false, &s), JSON_FIELD_BAD);
+	assert_int_equal(json_get_str(o, "ok", 100, true, &s), JSON_FIELD_OK);
+	assert_int_equal(json_get_str(o, "long", 5, true, &s), JSON_FIELD_BAD);
+	cJSON_Delete(o);
+	assert_false(utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+	assert_false(utf8_valid("\xc0\xaf", 2));         /* overlong */
+	assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+	assert_false(utf8_valid("\xe2\x82", 2));         /* truncated */
+	assert_true(utf8_valid("\xf0\x9f\x98\x80", 4));
+}
+
+static void test_time(void **state)
+{
+	(void)state;
+	char b[32];
+	assert_string_equal(time_format_rfc3339(1795701267, b, sizeof b), "2026-11-26T13:54:27Z");
+	int64_t t;
+	assert_int_equal(time_parse_rfc3339("2026-11-26T13:54:27Z", &t), 0);
+	assert_int_equal(t, 1795701267);
+	assert_int_equal(time_parse_rfc3339("2026-11-26 13:54:27", &t), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_trailing_garbage),
+		cmocka_unit_test(test_escaped_nul_refused),
+		cmocka_unit_test(test_case_sensitive),
+		cmocka_unit_test(test_integers),
+		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_time),
+	};
+	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+}
