@@ -166,8 +166,13 @@ def test_many_connections_and_limit(daemon_factory):
         s.close()
 
 
+def rss_kib(pid):
+    return int(open("/proc/%d/status" % pid).read().split("VmRSS:")[1].split()[0])
+
+
 def test_client_that_never_reads_is_bounded(daemon):
     tok = daemon.token()
+    before = rss_kib(daemon.proc.pid)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(daemon.sock)
     s.setblocking(False)
@@ -188,8 +193,10 @@ def test_client_that_never_reads_is_bounded(daemon):
     assert r.call("sys.ping")["ok"]
     assert time.monotonic() - t0 < 0.5
     r.close()
-    rss = int(open("/proc/%d/status" % daemon.proc.pid).read().split("VmRSS:")[1].split()[0])
-    assert rss < 64 * 1024, "daemon RSS %d KiB" % rss
+    # Per connection: at most 128 requests in flight, 1 MiB of queued replies
+    # and one frame buffer: the growth stays a few MiB (more under ASan).
+    grown = rss_kib(daemon.proc.pid) - before
+    assert grown < 24 * 1024, "daemon RSS grew by %d KiB" % grown
     s.close()
 
 
