@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* An escaped NUL ("\u0000") would silently end a cJSON string early, so a
  * password "a\u0000b" would hash as "a". Refuse the whole document. */
@@ -140,25 +139,97 @@ bool text_printable(const char *s)
 	return true;
 }
 
+/* Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm);
+ * no gmtime/strftime: the list path formats tens of thousands of these. */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 char *time_format_rfc3339(int64_t t, char *buf, size_t size)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (!gmtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+	if (size < 21) {
 		if (size)
 			buf[0] = '\0';
+		return buf;
 	}
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t secs = t - days * 86400;
+	int64_t y;
+	int m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999) {
+		buf[0] = '\0';
+		return buf;
+	}
+	int h = (int)(secs / 3600), mi = (int)(secs / 60 % 60), s = (int)(secs % 60);
+	char *o = buf;
+	*o++ = (char)('0' + y / 1000);
+	*o++ = (char)('0' + y / 100 % 10);
+	*o++ = (char)('0' + y / 10 % 10);
+	*o++ = (char)('0' + y % 10);
+	*o++ = '-';
+	*o++ = (char)('0' + m / 10);
+	*o++ = (char)('0' + m % 10);
+	*o++ = '-';
+	*o++ = (char)('0' + d / 10);
+	*o++ = (char)('0' + d % 10);
+	*o++ = 'T';
+	*o++ = (char)('0' + h / 10);
+	*o++ = (char)('0' + h % 10);
+	*o++ = ':';
+	*o++ = (char)('0' + mi / 10);
+	*o++ = (char)('0' + mi % 10);
+	*o++ = ':';
+	*o++ = (char)('0' + s / 10);
+	*o++ = (char)('0' + s % 10);
+	*o++ = 'Z';
+	*o = '\0';
 	return buf;
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
 }
 
 int time_parse_rfc3339(const char *s, int64_t *out)
 {
-	struct tm tm;
-	memset(&tm, 0, sizeof tm);
-	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (!end || *end)
+	/* Exactly "YYYY-MM-DDTHH:MM:SSZ": fast, and no locale or TZ lookups. */
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	int v[20];
+	for (int i = 0; i < 20; i++) {
+		if (!s[i])
+			return -1;
+		if (shape[i] == 'd') {
+			if (s[i] < '0' || s[i] > '9')
+				return -1;
+			v[i] = s[i] - '0';
+		} else if (s[i] != shape[i]) {
+			return -1;
+		}
+	}
+	if (s[20])
 		return -1;
-	*out = (int64_t)timegm(&tm);
+	int64_t y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3], mo = v[5] * 10 + v[6], d = v[8] * 10 + v[9];
+	int64_t h = v[11] * 10 + v[12], mi = v[14] * 10 + v[15], se = v[17] * 10 + v[18];
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return -1;
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
 	return 0;
 }
 

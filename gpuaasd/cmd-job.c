@@ -6,6 +6,7 @@
 #include "common/duration.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "gpuaasd/jobs.h"
 #include "gpuaasd/loop.h"
 #include "gpuaasd/ops.h"
@@ -21,55 +22,90 @@
 
 /* ---- job objects ---------------------------------------------------------- */
 
-static cJSON *job_json(struct daemon *d, const struct job_row *j)
+static void add_key(struct strbuf *b, const char *key)
 {
-	cJSON *o = cJSON_CreateObject();
-	if (!o)
-		return NULL;
-	cJSON_AddNumberToObject(o, "id", (double)j->id);
-	cJSON_AddStringToObject(o, "name", j->name);
-	cJSON_AddStringToObject(o, "owner", j->owner);
-	cJSON_AddStringToObject(o, "gpu_type", j->gpu_type);
-	cJSON_AddNumberToObject(o, "gpu_count", (double)j->gpu_count);
-	cJSON_AddNumberToObject(o, "time_limit", (double)j->time_limit);
-	cJSON_AddStringToObject(o, "status", j->status);
+	strbuf_addc(b, ',');
+	strbuf_add_json_str(b, key);
+	strbuf_addc(b, ':');
+}
+
+static void add_time(struct strbuf *b, const char *key, int64_t t)
+{
+	add_key(b, key);
+	if (t <= 0) {
+		strbuf_adds(b, "null");
+		return;
+	}
+	char ts[40];
+	strbuf_add_json_str(b, time_format_rfc3339(t, ts, sizeof ts));
+}
+
+/* Writes a job object (CONTRACT §4 shape and order). The list path writes
+ * thousands of these per reply, so it is text, not a cJSON tree. */
+static void job_write(struct strbuf *b, struct daemon *d, const struct job_row *j)
+{
+	strbuf_adds(b, "{\"id\":");
+	strbuf_add_int(b, j->id);
+	add_key(b, "name");
+	strbuf_add_json_str(b, j->name);
+	add_key(b, "owner");
+	strbuf_add_json_str(b, j->owner);
+	add_key(b, "gpu_type");
+	strbuf_add_json_str(b, j->gpu_type);
+	add_key(b, "gpu_count");
+	strbuf_add_int(b, j->gpu_count);
+	add_key(b, "time_limit");
+	strbuf_add_int(b, j->time_limit);
+	add_key(b, "status");
+	strbuf_add_json_str(b, j->status);
+	add_key(b, "reason");
 	/* Why an approved job waits changes with every start: computed now. */
+	char why[600];
 	if (strcmp(j->status, "APPROVED") == 0) {
 		int idx = inventory_find(&d->inv, j->gpu_type);
 		int pos = sched_queue_position(d->sched, idx, j->approve_seq);
-		char why[128];
 		if (pos > 0)
 			snprintf(why, sizeof why, "waiting for %lld free %s (position %d)", (long long)j->gpu_count,
 				j->gpu_type, pos);
 		else
 			snprintf(why, sizeof why, "starting");
-		cJSON_AddStringToObject(o, "reason", why);
+		strbuf_add_json_str(b, why);
 	} else if (strcmp(j->status, "RUNNING") == 0 && j->devices) {
-		char why[600];
 		snprintf(why, sizeof why, "running on %s device%s %s", j->gpu_type, j->gpu_count > 1 ? "s" : "",
 			j->devices);
-		cJSON_AddStringToObject(o, "reason", why);
+		strbuf_add_json_str(b, why);
 	} else {
-		cJSON_AddStringToObject(o, "reason", j->reason);
+		strbuf_add_json_str(b, j->reason);
 	}
-	json_add_time(o, "created_at", j->created_at);
-	json_add_time(o, "approved_at", j->approved_at);
-	if (j->approved_by)
-		cJSON_AddStringToObject(o, "approved_by", j->approved_by);
-	else
-		cJSON_AddNullToObject(o, "approved_by");
-	json_add_time(o, "started_at", j->started_at);
-	json_add_time(o, "finished_at", j->finished_at);
+	add_time(b, "created_at", j->created_at);
+	add_time(b, "approved_at", j->approved_at);
+	add_key(b, "approved_by");
+	strbuf_add_json_str(b, j->approved_by);
+	add_time(b, "started_at", j->started_at);
+	add_time(b, "finished_at", j->finished_at);
+	add_key(b, "charged_seconds");
 	if (j->has_charged)
-		cJSON_AddNumberToObject(o, "charged_seconds", (double)j->charged_seconds);
+		strbuf_add_int(b, j->charged_seconds);
 	else
-		cJSON_AddNullToObject(o, "charged_seconds");
+		strbuf_adds(b, "null");
+	add_key(b, "exit_code");
 	if (j->has_exit_code)
-		cJSON_AddNumberToObject(o, "exit_code", (double)j->exit_code);
+		strbuf_add_int(b, j->exit_code);
 	else
-		cJSON_AddNullToObject(o, "exit_code");
-	cJSON *cmd = j->command ? cJSON_Parse(j->command) : NULL;
-	cJSON_AddItemToObject(o, "command", cmd ? cmd : cJSON_CreateNull());
+		strbuf_adds(b, "null");
+	add_key(b, "command");
+	/* Stored as the compact JSON array we produced at submit. */
+	strbuf_adds(b, j->command ? j->command : "null");
+	strbuf_addc(b, '}');
+}
+
+static cJSON *job_json(struct daemon *d, const struct job_row *j)
+{
+	struct strbuf b;
+	strbuf_init(&b, 0);
+	job_write(&b, d, j);
+	cJSON *o = b.failed ? NULL : cJSON_Parse(b.data);
+	strbuf_finish(&b);
 	return o;
 }
 
@@ -205,8 +241,8 @@ static enum status job_submit(struct op_ctx *ctx)
 
 struct list_ctx {
 	struct daemon *d;
-	cJSON *arr;
-	size_t budget_used;
+	struct strbuf *b;
+	bool brief;
 	int64_t rows;
 	int64_t last_id;
 	bool full;
@@ -215,17 +251,40 @@ struct list_ctx {
 static int list_cb(void *arg, const struct job_row *row)
 {
 	struct list_ctx *l = arg;
-	/* A generous estimate of the row's JSON size (escapes included). */
-	size_t est = 420 + strlen(row->name) + strlen(row->reason) * 6 + (row->command ? strlen(row->command) * 6 : 0);
-	if (l->rows > 0 && l->budget_used + est > LIST_BUDGET) {
+	size_t before = l->b->len;
+	if (l->rows > 0)
+		strbuf_addc(l->b, ',');
+	if (l->brief) {
+		/* [id, name, owner, gpu_type, gpu_count, time_limit, status, created_at] */
+		strbuf_addc(l->b, '[');
+		strbuf_add_int(l->b, row->id);
+		strbuf_addc(l->b, ',');
+		strbuf_add_json_str(l->b, row->name);
+		strbuf_addc(l->b, ',');
+		strbuf_add_json_str(l->b, row->owner);
+		strbuf_addc(l->b, ',');
+		strbuf_add_json_str(l->b, row->gpu_type);
+		strbuf_addc(l->b, ',');
+		strbuf_add_int(l->b, row->gpu_count);
+		strbuf_addc(l->b, ',');
+		strbuf_add_int(l->b, row->time_limit);
+		strbuf_addc(l->b, ',');
+		strbuf_add_json_str(l->b, row->status);
+		strbuf_addc(l->b, ',');
+		strbuf_add_int(l->b, row->created_at);
+		strbuf_addc(l->b, ']');
+	} else {
+		job_write(l->b, l->d, row);
+	}
+	if (l->b->failed)
+		return -1;
+	/* Keep the reply inside one frame; the client pages on. */
+	if (l->rows > 0 && l->b->len > LIST_BUDGET) {
+		l->b->len = before;
+		l->b->data[before] = '\0';
 		l->full = true;
 		return 1;
 	}
-	cJSON *o = job_json(l->d, row);
-	if (!o)
-		return -1;
-	cJSON_AddItemToArray(l->arr, o);
-	l->budget_used += est;
 	l->rows++;
 	l->last_id = row->id;
 	return 0;
@@ -266,16 +325,17 @@ static enum status parse_states(struct op_ctx *ctx, unsigned *mask)
 
 static enum status job_list(struct op_ctx *ctx)
 {
-	bool all = false;
+	bool all = false, brief = false;
 	const char *user = NULL;
 	int64_t limit = 50, before = 0;
 	enum status st;
 	if ((st = arg_bool(ctx, "all", false, &all)) != ST_OK ||
+	    (st = arg_bool(ctx, "brief", false, &brief)) != ST_OK ||
 	    (st = arg_str(ctx, "user", false, 64, true, &user)) != ST_OK ||
 	    (st = arg_int(ctx, "limit", false, 1, 1000000, &limit)) != ST_OK ||
 	    (st = arg_int(ctx, "before_id", false, 1, JSON_INT_MAX, &before)) != ST_OK)
 		return st;
-	struct job_filter f = {.owner_id = ctx->user.id, .before_id = before, .limit = limit};
+	struct job_filter f = {.owner_id = ctx->user.id, .before_id = before, .limit = limit, .brief = brief};
 	if ((st = parse_states(ctx, &f.state_mask)) != ST_OK)
 		return st;
 	if ((all || user) && !ctx->user.is_admin)
@@ -291,19 +351,22 @@ static enum status job_list(struct op_ctx *ctx)
 			return op_fail(ctx, ST_NOT_FOUND, "no user '%.40s'", user);
 		f.owner_id = u.id;
 	}
-	cJSON *data = op_data(ctx);
-	struct list_ctx l = {.d = ctx->d, .arr = data ? cJSON_AddArrayToObject(data, "jobs") : NULL};
-	if (!l.arr)
+	struct strbuf *b = op_raw(ctx);
+	if (!b)
 		return ST_INTERNAL;
+	strbuf_adds(b, "{\"jobs\":[");
+	struct list_ctx l = {.d = ctx->d, .b = b, .brief = brief};
 	int rc = db_job_list(ctx->d->db, &f, list_cb, &l);
 	if (rc < 0)
 		return op_db_error(ctx);
 	/* More rows than fit one frame: the client asks again from here. */
+	strbuf_adds(b, "],\"next_before_id\":");
 	if (l.full)
-		cJSON_AddNumberToObject(data, "next_before_id", (double)l.last_id);
+		strbuf_add_int(b, l.last_id);
 	else
-		cJSON_AddNullToObject(data, "next_before_id");
-	return ST_OK;
+		strbuf_adds(b, "null");
+	strbuf_addc(b, '}');
+	return b->failed ? op_fail(ctx, ST_INTERNAL, "out of memory") : ST_OK;
 }
 
 static enum status job_get(struct op_ctx *ctx)

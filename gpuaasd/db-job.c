@@ -42,14 +42,35 @@ static void read_job(sqlite3_stmt *st, struct job_row *j)
 		j->owner = "";
 }
 
+static void read_job_brief(sqlite3_stmt *st, struct job_row *j)
+{
+	memset(j, 0, sizeof *j);
+	j->id = sqlite3_column_int64(st, 0);
+	j->name = col_text(st, 1);
+	j->owner = col_text(st, 2);
+	j->gpu_type = col_text(st, 3);
+	j->gpu_count = sqlite3_column_int64(st, 4);
+	j->time_limit = sqlite3_column_int64(st, 5);
+	j->status = col_text(st, 6);
+	j->reason = col_text(st, 7);
+	j->created_at = sqlite3_column_int64(st, 8);
+	if (!j->name)
+		j->name = "";
+	if (!j->reason)
+		j->reason = "";
+	if (!j->owner)
+		j->owner = "";
+}
+
 /* Steps st, calling cb per row. Returns 0, cb's non-zero value, or -1. */
-static int each_row(struct db *db, sqlite3_stmt *st, db_job_cb cb, void *arg, int *rows)
+static int each_row_with(struct db *db, sqlite3_stmt *st, void (*reader)(sqlite3_stmt *, struct job_row *),
+	db_job_cb cb, void *arg, int *rows)
 {
 	int rc, result = 0, n = 0;
 	struct job_row row;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n++;
-		read_job(st, &row);
+		reader(st, &row);
 		result = cb(arg, &row);
 		if (result != 0)
 			break;
@@ -61,6 +82,11 @@ static int each_row(struct db *db, sqlite3_stmt *st, db_job_cb cb, void *arg, in
 	if (rows)
 		*rows = n;
 	return result;
+}
+
+static int each_row(struct db *db, sqlite3_stmt *st, db_job_cb cb, void *arg, int *rows)
+{
+	return each_row_with(db, st, read_job, cb, arg, rows);
 }
 
 int db_job_insert(struct db *db, int64_t owner_id, const char *name, const char *gpu_type, int64_t count,
@@ -101,11 +127,12 @@ int db_job_get(struct db *db, int64_t id, db_job_cb cb, void *arg)
 
 int db_job_list(struct db *db, const struct job_filter *f, db_job_cb cb, void *arg)
 {
-	enum stmt_id id;
-	if (f->state_mask)
-		id = f->owner_id ? STMT_JOB_LIST_STATE_OWN : STMT_JOB_LIST_STATE_ALL;
-	else
-		id = f->owner_id ? STMT_JOB_LIST_OWN : STMT_JOB_LIST_ALL;
+	static const enum stmt_id pick[2][2][2] = {
+		/* [brief][state filter][one owner] */
+		{{STMT_JOB_LIST_ALL, STMT_JOB_LIST_OWN}, {STMT_JOB_LIST_STATE_ALL, STMT_JOB_LIST_STATE_OWN}},
+		{{STMT_JOB_BRIEF_ALL, STMT_JOB_BRIEF_OWN}, {STMT_JOB_BRIEF_STATE_ALL, STMT_JOB_BRIEF_STATE_OWN}},
+	};
+	enum stmt_id id = pick[f->brief][f->state_mask != 0][f->owner_id != 0];
 	sqlite3_stmt *st = db_stmt(db, id);
 	if (!st)
 		return -1;
@@ -115,7 +142,7 @@ int db_job_list(struct db *db, const struct job_filter *f, db_job_cb cb, void *a
 	sqlite3_bind_int64(st, 3, f->limit);
 	if (f->state_mask)
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)f->state_mask);
-	return each_row(db, st, cb, arg, NULL);
+	return each_row_with(db, st, f->brief ? read_job_brief : read_job, cb, arg, NULL);
 }
 
 static int list_simple(struct db *db, enum stmt_id id, int64_t param, db_job_cb cb, void *arg)

@@ -68,6 +68,18 @@ static const char *const stmt_sql[STMT__COUNT] = {
 				    "WHERE j.id < ?2 AND (?4 >> (CASE j.status WHEN 'PENDING' THEN 0 "
 				    "WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 "
 				    "WHEN 'CANCELLED' THEN 5 ELSE 6 END)) & 1 ORDER BY j.id DESC LIMIT ?3",
+#define JOB_BRIEF_COLS "j.id, j.name, u.username, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.reason, " \
+	"j.created_at "
+#define STATE_BIT "(?4 >> (CASE j.status WHEN 'PENDING' THEN 0 WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 " \
+	"WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 WHEN 'CANCELLED' THEN 5 ELSE 6 END)) & 1 "
+	[STMT_JOB_BRIEF_OWN] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+			       "WHERE j.owner_id = ?1 AND j.id < ?2 ORDER BY j.id DESC LIMIT ?3",
+	[STMT_JOB_BRIEF_ALL] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+			       "WHERE j.id < ?2 ORDER BY j.id DESC LIMIT ?3",
+	[STMT_JOB_BRIEF_STATE_OWN] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+				     "WHERE j.owner_id = ?1 AND j.id < ?2 AND " STATE_BIT "ORDER BY j.id DESC LIMIT ?3",
+	[STMT_JOB_BRIEF_STATE_ALL] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+				     "WHERE j.id < ?2 AND " STATE_BIT "ORDER BY j.id DESC LIMIT ?3",
 	[STMT_JOB_SET_STATUS] = "UPDATE jobs SET status = ?3, reason = ?4, finished_at = ?5, reserved = 0, "
 				"charged_seconds = ?6, exit_code = ?7 WHERE id = ?1 AND status = ?2",
 	[STMT_JOB_COUNT] = "SELECT count(*) FROM jobs",

@@ -128,6 +128,8 @@ struct job_filter {
 	int64_t before_id; /* only ids below; 0: no bound */
 	int64_t limit;
 	unsigned state_mask; /* bit per enum job_state; 0: all */
+	bool brief; /* only id, name, owner, gpu_type, gpu_count, time_limit,
+		     * status, reason, created_at are read; the rest is zero */
 };
 
 int db_job_insert(struct db *db, int64_t owner_id, const char *name, const char *gpu_type, int64_t count,

@@ -9,6 +9,7 @@
 #include "common/frame.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/strbuf.h"
 #include "gpuaasd/db.h"
 #include "gpuaasd/hasher.h"
 #include "gpuaasd/ops.h"
@@ -82,6 +83,17 @@ cJSON *op_data(struct op_ctx *ctx)
 	if (!ctx->data)
 		ctx->data = cJSON_CreateObject();
 	return ctx->data;
+}
+
+struct strbuf *op_raw(struct op_ctx *ctx)
+{
+	if (!ctx->raw) {
+		ctx->raw = malloc(sizeof *ctx->raw);
+		if (!ctx->raw)
+			return NULL;
+		strbuf_init(ctx->raw, 0);
+	}
+	return ctx->raw;
 }
 
 enum status op_fail(struct op_ctx *ctx, enum status st, const char *fmt, ...)
@@ -169,13 +181,46 @@ static void ctx_free(struct op_ctx *ctx)
 		return;
 	cJSON_Delete(ctx->root);
 	cJSON_Delete(ctx->data);
+	if (ctx->raw) {
+		strbuf_finish(ctx->raw);
+		free(ctx->raw);
+	}
 	free(ctx);
 }
 
 /* Serializes the reply and hands it to the server; frees ctx. */
+/* The fast path for data written as text: no tree, one copy. */
+static bool send_raw_reply(struct op_ctx *ctx)
+{
+	struct strbuf out;
+	strbuf_init(&out, FRAME_HEADER);
+	strbuf_adds(&out, "{\"id\":");
+	if (ctx->has_id)
+		strbuf_add_int(&out, ctx->req_id);
+	else
+		strbuf_adds(&out, "null");
+	strbuf_adds(&out, ",\"ok\":true,\"data\":");
+	strbuf_add(&out, ctx->raw->data, ctx->raw->len);
+	strbuf_addc(&out, '}');
+	if (out.failed || out.len - FRAME_HEADER > FRAME_MAX) {
+		strbuf_finish(&out);
+		return false;
+	}
+	struct request *r = ctx->req;
+	size_t len = out.len - FRAME_HEADER;
+	ctx_free(ctx);
+	server_request_complete(r, out.data, len);
+	return true;
+}
+
 static void send_reply(struct op_ctx *ctx, enum status st)
 {
 	struct request *r = ctx->req;
+	if (st == ST_OK && ctx->raw && !ctx->raw->failed) {
+		if (send_raw_reply(ctx))
+			return;
+		st = op_fail(ctx, ST_INTERNAL, "reply too large");
+	}
 	cJSON *reply = cJSON_CreateObject();
 	char *text = NULL;
 	if (!reply)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "common/status.h"
+#include "common/strbuf.h"
 #include "gpuaasd/auth.h"
 #include "gpuaasd/daemon.h"
 #include "gpuaasd/db.h"
@@ -45,6 +46,7 @@ struct op_ctx {
 	struct user_row user;        /* the caller, fresh from the DB */
 	struct token_claims claims;  /* the caller's token */
 	cJSON *data;                 /* reply data, created on demand */
+	struct strbuf *raw;          /* or: reply data as JSON text (wins) */
 	char err[512];
 	op_hash_cont cont;
 	/* Scratch space kept across async steps. */
@@ -56,6 +58,9 @@ struct op_ctx {
 
 /* The reply's data object (created on first call; NULL only on ENOMEM). */
 cJSON *op_data(struct op_ctx *ctx);
+/* The reply data as JSON text, for large replies written directly
+ * (created on first call; NULL on ENOMEM). */
+struct strbuf *op_raw(struct op_ctx *ctx);
 /* Sets an error message and returns st. */
 enum status op_fail(struct op_ctx *ctx, enum status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

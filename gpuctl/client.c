@@ -170,6 +170,65 @@ out:
 	return st;
 }
 
+/* "{"id":N,"ok":true,"data":" -> offset of the data, or 0. */
+static size_t ok_prefix(const char *buf, size_t len, int64_t want_id)
+{
+	char head[64];
+	int n = snprintf(head, sizeof head, "{\"id\":%lld,\"ok\":true,\"data\":", (long long)want_id);
+	if (n < 0 || (size_t)n >= len || memcmp(buf, head, (size_t)n) != 0 || buf[len - 1] != '}')
+		return 0;
+	return (size_t)n;
+}
+
+enum status ctl_call_text(struct ctl *c, const char *op, cJSON *args, char **text, size_t *len)
+{
+	*text = NULL;
+	int64_t id;
+	enum status st = send_request(c, op, args, true, &id);
+	if (st != ST_OK)
+		return st;
+	char *buf = NULL;
+	size_t n = 0;
+	int rc = frame_read(c->fd, &buf, &n);
+	if (rc != 0) {
+		snprintf(c->err, sizeof c->err, "lost the connection to gpuaasd at %s", c->socket_path);
+		ctl_disconnect(c);
+		return ST_UNREACHABLE;
+	}
+	size_t off = ok_prefix(buf, n, id);
+	if (off) {
+		/* The data text, verbatim: no parse, no print. */
+		memmove(buf, buf + off, n - off - 1);
+		buf[n - off - 1] = '\0';
+		*text = buf;
+		*len = n - off - 1;
+		return ST_OK;
+	}
+	/* Anything else (an error, another layout): the careful path. */
+	cJSON *reply = json_parse_strict(buf, n);
+	free(buf);
+	st = ST_INTERNAL;
+	snprintf(c->err, sizeof c->err, "malformed reply from gpuaasd");
+	if (cJSON_IsObject(reply)) {
+		if (cJSON_IsTrue(json_get(reply, "ok"))) {
+			char *t = cJSON_PrintUnformatted(json_get(reply, "data"));
+			if (t) {
+				*text = t;
+				*len = strlen(t);
+				st = ST_OK;
+			}
+		} else {
+			cJSON *e = json_get(reply, "error");
+			st = status_from_code(jstr(e, "code"));
+			if (st == ST_OK)
+				st = ST_INTERNAL;
+			snprintf(c->err, sizeof c->err, "%s", *jstr(e, "message") ? jstr(e, "message") : status_message(st));
+		}
+	}
+	cJSON_Delete(reply);
+	return st;
+}
+
 enum status ctl_call(struct ctl *c, const char *op, cJSON *args, bool with_token, cJSON **data)
 {
 	if (data)

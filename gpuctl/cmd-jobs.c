@@ -8,6 +8,7 @@
 
 #include "common/duration.h"
 #include "common/json.h"
+#include "common/strbuf.h"
 #include "gpuctl/commands.h"
 #include "gpuctl/ctl.h"
 
@@ -33,17 +34,30 @@ static int parse_dur(struct ctl *c, const char *cmd, const char *opt, const char
 	return 0;
 }
 
-/* "2026-11-26T13:54:27Z" -> "13:54:27" today, else the date. */
+/* "2026-11-26T13:54:27Z" -> local "13:54:27" today, else the local date.
+ * The zone offset is looked up once: localtime_r per row would stat
+ * /etc/localtime every time. */
 static const char *short_time(const char *rfc, char *buf, size_t size)
 {
+	static bool init;
+	static long off;
+	static int today_y, today_yday;
+	if (!init) {
+		time_t now = time(NULL);
+		struct tm lt;
+		localtime_r(&now, &lt);
+		off = lt.tm_gmtoff;
+		today_y = lt.tm_year;
+		today_yday = lt.tm_yday;
+		init = true;
+	}
 	int64_t t;
 	if (!*rfc || time_parse_rfc3339(rfc, &t) < 0)
 		return "-";
-	time_t now = time(NULL), tt = (time_t)t;
-	struct tm a, b;
-	localtime_r(&now, &a);
-	localtime_r(&tt, &b);
-	strftime(buf, size, (a.tm_year == b.tm_year && a.tm_yday == b.tm_yday) ? "%H:%M:%S" : "%Y-%m-%d", &b);
+	time_t local = (time_t)(t + off);
+	struct tm b;
+	gmtime_r(&local, &b);
+	strftime(buf, size, (b.tm_year == today_y && b.tm_yday == today_yday) ? "%H:%M:%S" : "%Y-%m-%d", &b);
 	return buf;
 }
 
@@ -53,14 +67,27 @@ static void table_header(void)
 		"STATUS", "CREATED");
 }
 
-static void table_row(const cJSON *j)
+/* A brief row: [id, name, owner, gpu_type, gpu_count, time_limit, status, created_at]. */
+static void table_row(const cJSON *row)
 {
-	char t[32], cr[32];
-	const char *name = jstr(j, "name");
-	printf("%-8lld  %-16.16s  %-12.12s  %-6.6s  %5lld  %8s  %-9s  %-10s\n", (long long)jint(j, "id"),
-		*name ? name : "-", jstr(j, "owner"), jstr(j, "gpu_type"), (long long)jint(j, "gpu_count"),
-		duration_format(jint(j, "time_limit"), t, sizeof t), jstr(j, "status"),
-		short_time(jstr(j, "created_at"), cr, sizeof cr));
+	const cJSON *f[8] = {0};
+	int n = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, row)
+	{
+		if (n < 8)
+			f[n++] = it;
+	}
+	if (n < 8)
+		return;
+	char t[32], cr[32], created[32];
+	const char *name = cJSON_IsString(f[1]) ? f[1]->valuestring : "";
+	time_format_rfc3339((int64_t)f[7]->valuedouble, created, sizeof created);
+	printf("%-8lld  %-16.16s  %-12.12s  %-6.6s  %5lld  %8s  %-9s  %-10s\n", (long long)f[0]->valuedouble,
+		*name ? name : "-", cJSON_IsString(f[2]) ? f[2]->valuestring : "",
+		cJSON_IsString(f[3]) ? f[3]->valuestring : "", (long long)f[4]->valuedouble,
+		duration_format((int64_t)f[5]->valuedouble, t, sizeof t), cJSON_IsString(f[6]) ? f[6]->valuestring : "",
+		short_time(created, cr, sizeof cr));
 }
 
 static void print_job_full(const cJSON *j)
@@ -185,9 +212,72 @@ static enum status fetch_jobs(struct ctl *c, cJSON *base_args, int64_t limit, cJ
 	return ST_OK;
 }
 
+/* --json list: pages are spliced as text, never parsed and printed again. */
+static int list_json_text(struct ctl *c, cJSON *base_args, int64_t limit)
+{
+	static const char head[] = "{\"jobs\":[", tail[] = "],\"next_before_id\":";
+	int64_t have = 0, before = 0;
+	bool first = true;
+	struct strbuf out;
+	strbuf_init(&out, 0);
+	strbuf_adds(&out, head);
+	while (have < limit) {
+		cJSON *args = cJSON_Duplicate(base_args, 1);
+		cJSON_AddNumberToObject(args, "limit", (double)(limit - have));
+		if (before)
+			cJSON_AddNumberToObject(args, "before_id", (double)before);
+		char *text = NULL;
+		size_t len = 0;
+		enum status st = ctl_call_text(c, "job.list", args, &text, &len);
+		if (st != ST_OK) {
+			strbuf_finish(&out);
+			return ctl_report(c, st);
+		}
+		/* {"jobs":[ ... ],"next_before_id":N} */
+		char *t = NULL;
+		for (char *p = text; (p = strstr(p, tail)) != NULL; p++)
+			t = p;
+		if (strncmp(text, head, sizeof head - 1) != 0 || !t) {
+			free(text);
+			strbuf_finish(&out);
+			return ctl_fail(c, ST_INTERNAL, "unexpected job.list reply layout");
+		}
+		const char *items = text + sizeof head - 1;
+		size_t ilen = (size_t)(t - items);
+		if (ilen > 0) {
+			if (!first)
+				strbuf_addc(&out, ',');
+			strbuf_add(&out, items, ilen);
+			first = false;
+			/* Count the rows: one '{"id":' per job at depth 1. */
+			for (const char *p = items; (p = strstr(p, "{\"id\":")) && p < t; p++)
+				have++;
+		}
+		before = strtoll(t + sizeof tail - 1, NULL, 10);
+		free(text);
+		if (before <= 0)
+			break;
+	}
+	strbuf_adds(&out, "]}\n");
+	if (out.failed) {
+		strbuf_finish(&out);
+		return ctl_fail(c, ST_INTERNAL, "out of memory");
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	strbuf_finish(&out);
+	return 0;
+}
+
 static int list_common(struct ctl *c, cJSON *args, int64_t limit, bool quiet, bool oldest_first)
 {
+	if (c->json && !oldest_first) {
+		int rc = list_json_text(c, args, limit);
+		cJSON_Delete(args);
+		return rc;
+	}
 	cJSON *jobs = NULL;
+	if (!c->json)
+		cJSON_AddTrueToObject(args, "brief");
 	enum status st = fetch_jobs(c, args, limit, &jobs);
 	cJSON_Delete(args);
 	if (st != ST_OK)
@@ -209,13 +299,23 @@ static int list_common(struct ctl *c, cJSON *args, int64_t limit, bool quiet, bo
 	}
 	if (!quiet)
 		table_header();
-	for (int k = 0; k < n; k++) {
-		const cJSON *j = cJSON_GetArrayItem(jobs, oldest_first ? n - 1 - k : k);
+	/* cJSON_GetArrayItem walks the list: index an array of pointers once. */
+	const cJSON **rows = calloc((size_t)n + 1, sizeof *rows);
+	if (!rows) {
+		cJSON_Delete(jobs);
+		return ctl_fail(c, ST_INTERNAL, "out of memory");
+	}
+	int k = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, jobs) rows[k++] = it;
+	for (k = 0; k < n; k++) {
+		const cJSON *j = rows[oldest_first ? n - 1 - k : k];
 		if (quiet)
-			printf("%lld\n", (long long)jint(j, "id"));
+			printf("%lld\n", (long long)cJSON_GetArrayItem(j, 0)->valuedouble);
 		else
 			table_row(j);
 	}
+	free(rows);
 	cJSON_Delete(jobs);
 	return 0;
 }

@@ -47,6 +47,9 @@ void ctl_disconnect(struct ctl *c);
  * is none). On ST_OK *data is the reply's data (caller frees); otherwise
  * c->err has the daemon's (or our) message. */
 enum status ctl_call(struct ctl *c, const char *op, cJSON *args, bool with_token, cJSON **data);
+/* Like ctl_call with a token, but on success returns the reply's data as
+ * JSON text (malloc'd, *text; caller frees) without building a tree. */
+enum status ctl_call_text(struct ctl *c, const char *op, cJSON *args, char **text, size_t *len);
 /* Pipelined: sends n requests, then reads n replies in order. */
 enum status ctl_call_many(struct ctl *c, const char *op, cJSON **args, size_t n, enum status *st, cJSON **data,
 	char (*errs)[256]);

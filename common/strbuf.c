@@ -1,0 +1,115 @@
+#include "common/strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void strbuf_init(struct strbuf *b, size_t reserve)
+{
+	memset(b, 0, sizeof *b);
+	b->cap = reserve + 256;
+	b->data = malloc(b->cap);
+	if (!b->data) {
+		b->failed = true;
+		b->cap = 0;
+		return;
+	}
+	b->len = reserve;
+	b->data[b->len] = '\0';
+}
+
+void strbuf_finish(struct strbuf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof *b);
+}
+
+static bool grow(struct strbuf *b, size_t extra)
+{
+	if (b->failed)
+		return false;
+	if (b->len + extra + 1 <= b->cap)
+		return true;
+	size_t n = b->cap ? b->cap : 256;
+	while (n < b->len + extra + 1)
+		n *= 2;
+	char *nd = realloc(b->data, n);
+	if (!nd) {
+		b->failed = true;
+		return false;
+	}
+	b->data = nd;
+	b->cap = n;
+	return true;
+}
+
+void strbuf_add(struct strbuf *b, const char *s, size_t n)
+{
+	if (!grow(b, n))
+		return;
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+}
+
+void strbuf_adds(struct strbuf *b, const char *s)
+{
+	strbuf_add(b, s, strlen(s));
+}
+
+void strbuf_addc(struct strbuf *b, char c)
+{
+	strbuf_add(b, &c, 1);
+}
+
+void strbuf_add_int(struct strbuf *b, int64_t v)
+{
+	/* By hand: snprintf showed up in the list path's profile. */
+	char tmp[24];
+	char *p = tmp + sizeof tmp;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	strbuf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void strbuf_add_json_str(struct strbuf *b, const char *s)
+{
+	if (!s) {
+		strbuf_add(b, "null", 4);
+		return;
+	}
+	size_t n = strlen(s);
+	/* Worst case every byte becomes \u00XX. */
+	if (!grow(b, n * 6 + 2))
+		return;
+	char *o = b->data + b->len;
+	*o++ = '"';
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned char c = *p;
+		switch (c) {
+		case '"': *o++ = '\\'; *o++ = '"'; break;
+		case '\\': *o++ = '\\'; *o++ = '\\'; break;
+		case '\n': *o++ = '\\'; *o++ = 'n'; break;
+		case '\r': *o++ = '\\'; *o++ = 'r'; break;
+		case '\t': *o++ = '\\'; *o++ = 't'; break;
+		case '\b': *o++ = '\\'; *o++ = 'b'; break;
+		case '\f': *o++ = '\\'; *o++ = 'f'; break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				static const char hex[] = "0123456789abcdef";
+				*o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
+				*o++ = hex[c >> 4]; *o++ = hex[c & 15];
+			} else {
+				*o++ = (char)c;
+			}
+		}
+	}
+	*o++ = '"';
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
+}

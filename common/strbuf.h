@@ -1,0 +1,26 @@
+/* A growable byte buffer for writing JSON text directly (the hot list path
+ * would spend most of its time building and printing cJSON trees). */
+#ifndef GPUAAS_COMMON_STRBUF_H
+#define GPUAAS_COMMON_STRBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct strbuf {
+	char *data; /* NUL-terminated when non-NULL; owned */
+	size_t len, cap;
+	bool failed; /* an allocation failed: the content is incomplete */
+};
+
+/* Reserves reserve bytes in front (e.g. a frame header). */
+void strbuf_init(struct strbuf *b, size_t reserve);
+void strbuf_finish(struct strbuf *b);
+void strbuf_add(struct strbuf *b, const char *s, size_t n);
+void strbuf_adds(struct strbuf *b, const char *s);
+void strbuf_addc(struct strbuf *b, char c);
+void strbuf_add_int(struct strbuf *b, int64_t v);
+/* Appends s as a JSON string literal (quotes and escapes), or null. */
+void strbuf_add_json_str(struct strbuf *b, const char *s);
+
+#endif
