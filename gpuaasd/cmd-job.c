@@ -1,7 +1,9 @@
 /* job.* and gpu.list: submit, list, get, cancel, wait, approve, reject. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/duration.h"
 #include "common/json.h"
@@ -219,6 +221,9 @@ static enum status job_submit(struct op_ctx *ctx)
 	char *command = NULL;
 	if ((st = read_command(ctx, &command)) != ST_OK)
 		return st;
+	if (!command && strcmp(d->cfg.executor, "local") == 0)
+		return op_fail(ctx, ST_BAD_REQUEST, "this daemon runs jobs on its GPUs (executor local): give the "
+			"command to run (gpuctl submit ... -- CMD [ARG...])");
 	struct job_request req = {
 		.owner_id = ctx->user.id,
 		.type_idx = type_idx,
@@ -537,6 +542,7 @@ void job_waiters_flush(struct daemon *d, bool committed)
 			}
 			wait_answer(ctx); /* unlinks ctx: *pp is the next one */
 		}
+		job_log_wake(d, id);
 	}
 	(void)d;
 	if (n == 0 && capwake > 4096) {
@@ -551,6 +557,169 @@ void job_waiters_shutdown(void)
 	free(wake_ids);
 	wake_ids = NULL;
 	nwake = capwake = 0;
+}
+
+/* ---- logs: chunks of the job's output, optionally followed ---------------- */
+
+#define LOG_CHUNK (256 * 1024)
+static struct op_ctx *log_waiters;
+
+/* Appends bytes as a JSON string, with invalid UTF-8 and NUL shown as
+ * U+FFFD (logs are text for people; the offset still counts raw bytes). */
+static void add_log_text(struct strbuf *b, const unsigned char *p, size_t n)
+{
+	char *clean = malloc(n * 3 + 1);
+	if (!clean) {
+		b->failed = true;
+		return;
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		size_t len = p[i] < 0x80 ? 1 : (p[i] >= 0xc2 && p[i] <= 0xdf) ? 2 : (p[i] >= 0xe0 && p[i] <= 0xef) ? 3
+			: (p[i] >= 0xf0 && p[i] <= 0xf4) ? 4 : 0;
+		if (p[i] != 0 && len > 0 && i + len <= n && utf8_valid((const char *)p + i, len)) {
+			memcpy(clean + o, p + i, len);
+			o += len;
+			i += len;
+		} else {
+			memcpy(clean + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	clean[o] = '\0';
+	strbuf_add_json_str(b, clean);
+	free(clean);
+}
+
+/* Answers with what the log holds at the offset. Returns OP_PENDING when
+ * following and there is nothing new yet. */
+static enum status logs_answer(struct op_ctx *ctx, bool may_park)
+{
+	int64_t id = ctx->aux[0], offset = ctx->aux[1];
+	struct get_ctx g;
+	enum status st = load_visible(ctx, id, &g);
+	if (st != ST_OK)
+		return st;
+	cJSON_Delete(g.job);
+	char path[4300];
+	snprintf(path, sizeof path, "%s/jobs/%lld/output.log", ctx->d->cfg.state_dir, (long long)id);
+	unsigned char *buf = malloc(LOG_CHUNK);
+	if (!buf)
+		return op_fail(ctx, ST_INTERNAL, "out of memory");
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0) {
+		n = pread(fd, buf, LOG_CHUNK, (off_t)offset);
+		close(fd);
+		if (n < 0)
+			n = 0;
+	}
+	/* Do not split a UTF-8 sequence at the end of a chunk. */
+	if (n == LOG_CHUNK) {
+		ssize_t k = n;
+		while (k > n - 4 && k > 0 && (buf[k - 1] & 0xc0) == 0x80)
+			k--;
+		if (k > 0 && buf[k - 1] >= 0xc0)
+			n = k - 1;
+	}
+	if (n == 0 && !g.final && may_park && ctx->aux[2]) {
+		free(buf);
+		return OP_PENDING;
+	}
+	struct strbuf *b = op_raw(ctx);
+	if (!b) {
+		free(buf);
+		return ST_INTERNAL;
+	}
+	strbuf_adds(b, "{\"id\":");
+	strbuf_add_int(b, id);
+	strbuf_adds(b, ",\"data\":");
+	add_log_text(b, buf, (size_t)n);
+	strbuf_adds(b, ",\"offset\":");
+	strbuf_add_int(b, offset + n);
+	strbuf_adds(b, ",\"eof\":");
+	strbuf_adds(b, g.final && n == 0 ? "true" : "false");
+	strbuf_addc(b, '}');
+	free(buf);
+	return b->failed ? op_fail(ctx, ST_INTERNAL, "out of memory") : ST_OK;
+}
+
+static void log_unlink(struct op_ctx *ctx)
+{
+	for (struct op_ctx **pp = &log_waiters; *pp; pp = &(*pp)->wait_next) {
+		if (*pp == ctx) {
+			*pp = ctx->wait_next;
+			ctx->wait_next = NULL;
+			return;
+		}
+	}
+}
+
+static void log_wait_end(struct op_ctx *ctx)
+{
+	log_unlink(ctx);
+	loop_timer_cancel(ctx->d->loop, ctx->timer);
+	ctx->timer = NULL;
+	ctx->req->abandon = NULL;
+	op_finish(ctx, logs_answer(ctx, false));
+}
+
+static void log_wait_timeout(struct loop *loop, void *data)
+{
+	struct op_ctx *ctx = data;
+	(void)loop;
+	ctx->timer = NULL;
+	log_wait_end(ctx);
+}
+
+static void log_wait_abandon(struct request *r)
+{
+	struct op_ctx *ctx = r->ctx;
+	log_unlink(ctx);
+	loop_timer_cancel(ctx->d->loop, ctx->timer);
+	ctx->timer = NULL;
+	op_finish(ctx, ST_UNAVAILABLE);
+}
+
+static enum status job_logs(struct op_ctx *ctx)
+{
+	int64_t id, offset = 0, timeout = 30;
+	bool follow = false;
+	enum status st;
+	if ((st = arg_job_id(ctx, &id)) != ST_OK ||
+	    (st = arg_int(ctx, "offset", false, 0, JSON_INT_MAX, &offset)) != ST_OK ||
+	    (st = arg_bool(ctx, "follow", false, &follow)) != ST_OK ||
+	    (st = arg_int(ctx, "timeout", false, 1, 3600, &timeout)) != ST_OK)
+		return st;
+	ctx->aux[0] = id;
+	ctx->aux[1] = offset;
+	ctx->aux[2] = follow;
+	st = logs_answer(ctx, true);
+	if (st != OP_PENDING)
+		return st;
+	/* Nothing new yet: parked until the job writes or ends (no polling). */
+	ctx->timer = loop_timer_at(ctx->d->loop, loop_now_ms() + timeout * 1000, log_wait_timeout, ctx);
+	if (!ctx->timer)
+		return op_fail(ctx, ST_INTERNAL, "out of memory");
+	ctx->wait_next = log_waiters;
+	log_waiters = ctx;
+	ctx->req->abandon = log_wait_abandon;
+	return OP_PENDING;
+}
+
+void job_log_wake(struct daemon *d, int64_t job_id)
+{
+	(void)d;
+	struct op_ctx **pp = &log_waiters;
+	while (*pp) {
+		struct op_ctx *ctx = *pp;
+		if (ctx->aux[0] != job_id) {
+			pp = &ctx->wait_next;
+			continue;
+		}
+		log_wait_end(ctx); /* unlinks ctx */
+	}
 }
 
 /* ---- gpus ------------------------------------------------------------------ */
@@ -581,6 +750,7 @@ const struct op job_ops[] = {
 	{"job.cancel", job_cancel, OP_WRITE},
 	{"job.get", job_get, 0},
 	{"job.list", job_list, 0},
+	{"job.logs", job_logs, 0},
 	{"job.reject", job_reject, OP_ADMIN | OP_WRITE},
 	{"job.submit", job_submit, OP_WRITE},
 	{"job.wait", job_wait, 0},

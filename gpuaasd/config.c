@@ -105,6 +105,7 @@ static int opt_set(struct config *cfg, const struct opt *o, const char *value, c
 			struct inventory inv;
 			if (inventory_parse(value, &inv, why, whylen) < 0)
 				return -1;
+			cfg->gpus_explicit = true;
 		}
 		char *copy = strdup(value);
 		if (!copy) {

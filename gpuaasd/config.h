@@ -31,6 +31,7 @@ struct config {
 	int64_t login_max_failures;
 	int64_t login_lockout;
 	bool check_config;
+	bool gpus_explicit; /* --gpus or gpus = given (else: discovery for local) */
 	bool set_on_cmdline[32]; /* by option index */
 };
 

@@ -38,6 +38,7 @@ struct executor {
 };
 
 extern const struct executor exec_sim;
+extern const struct executor exec_local;
 /* NULL when the name is unknown. */
 const struct executor *exec_find(const char *name);
 

@@ -2,6 +2,8 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <strings.h>
 
@@ -59,6 +61,7 @@ int inventory_parse(const char *spec, struct inventory *out, char *err, size_t e
 			return -1;
 		}
 		t->total = (int)n;
+		t->first_index = out->ntypes ? out->types[out->ntypes - 1].first_index + out->types[out->ntypes - 1].total : 0;
 		out->ntypes++;
 		if (*q == ',') {
 			q++;
@@ -91,4 +94,172 @@ char *inventory_type_list(const struct inventory *inv, char *buf, size_t size)
 		off += (size_t)w;
 	}
 	return buf;
+}
+
+void inventory_type_from_model(const char *model, char *out, size_t size)
+{
+	/* Most specific first: "L40S" before "L40", "A100" before "A10". */
+	static const char *const known[] = {"GH200", "H200", "H100", "H800", "H20", "A100", "A800", "A40", "A30",
+		"A16", "A10G", "A10", "A2", "L40S", "L40", "L20", "L4", "V100", "T4", "P100", "P40", "P4", "K80",
+		"B200", "B100", "GB200", "RTX 6000 ADA", "RTX A6000", "RTX A5000", "RTX A4000", "RTX 4090",
+		"RTX 3090", "TITAN"};
+	char upper[128];
+	size_t n = 0;
+	for (const char *p = model; *p && n + 1 < sizeof upper; p++)
+		upper[n++] = (char)toupper((unsigned char)*p);
+	upper[n] = '\0';
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		const char *hit = strstr(upper, known[i]);
+		if (!hit)
+			continue;
+		/* Whole token: "A10" must not match inside "A100". */
+		char after = hit[strlen(known[i])];
+		if (isalnum((unsigned char)after))
+			continue;
+		size_t k = 0;
+		for (const char *p = known[i]; *p && k + 1 < size && k < GPU_TYPE_MAX; p++)
+			out[k++] = *p == ' ' ? '-' : *p;
+		out[k] = '\0';
+		return;
+	}
+	/* Unknown: its own name, sanitized ("NVIDIA Foo Bar" -> "FOO-BAR"). */
+	const char *p = upper;
+	if (strncmp(p, "NVIDIA ", 7) == 0)
+		p += 7;
+	size_t k = 0;
+	for (; *p && k + 1 < size && k < GPU_TYPE_MAX; p++) {
+		if (isalnum((unsigned char)*p) || *p == '_')
+			out[k++] = *p;
+		else if (k > 0 && out[k - 1] != '-')
+			out[k++] = '-';
+	}
+	while (k > 0 && out[k - 1] == '-')
+		k--;
+	if (k == 0)
+		out[k++] = 'G', out[k++] = 'P', out[k++] = 'U';
+	out[k] = '\0';
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	const struct gpu_device *x = a, *y = b;
+	if (x->type_idx != y->type_idx)
+		return x->type_idx - y->type_idx;
+	return x->index - y->index;
+}
+
+int inventory_from_smi_csv(const char *csv, struct inventory *out, char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	size_t cap = 16;
+	out->devices = calloc(cap, sizeof *out->devices);
+	if (!out->devices) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	const char *line = csv;
+	while (*line) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		char buf[512];
+		snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), line);
+		line = eol ? eol + 1 : line + len;
+		char *fields[4] = {0};
+		int nf = 0;
+		char *save = NULL;
+		for (char *t = strtok_r(buf, ",", &save); t && nf < 4; t = strtok_r(NULL, ",", &save)) {
+			while (*t == ' ')
+				t++;
+			char *e = t + strlen(t);
+			while (e > t && (e[-1] == ' ' || e[-1] == '\r'))
+				*--e = '\0';
+			fields[nf++] = t;
+		}
+		if (nf < 3 || !isdigit((unsigned char)fields[0][0]))
+			continue;
+		if (out->ndevices == (int)cap) {
+			cap *= 2;
+			struct gpu_device *nd = realloc(out->devices, cap * sizeof *nd);
+			if (!nd) {
+				snprintf(err, errlen, "out of memory");
+				inventory_finish(out);
+				return -1;
+			}
+			out->devices = nd;
+		}
+		struct gpu_device *dev = &out->devices[out->ndevices];
+		memset(dev, 0, sizeof *dev);
+		dev->index = atoi(fields[0]);
+		snprintf(dev->uuid, sizeof dev->uuid, "%s", fields[1]);
+		snprintf(dev->model, sizeof dev->model, "%s", fields[2]);
+		dev->mem_mib = nf > 3 ? atol(fields[3]) : 0;
+		char type[GPU_TYPE_MAX + 1];
+		inventory_type_from_model(dev->model, type, sizeof type);
+		int idx = inventory_find(out, type);
+		if (idx < 0) {
+			if (out->ntypes == INVENTORY_MAX_TYPES)
+				continue;
+			idx = out->ntypes++;
+			snprintf(out->types[idx].name, sizeof out->types[idx].name, "%s", type);
+		}
+		out->types[idx].total++;
+		dev->type_idx = idx;
+		out->ndevices++;
+	}
+	if (out->ndevices == 0) {
+		snprintf(err, errlen, "nvidia-smi listed no GPUs");
+		inventory_finish(out);
+		return -1;
+	}
+	qsort(out->devices, (size_t)out->ndevices, sizeof *out->devices, cmp_dev);
+	return 0;
+}
+
+int inventory_discover(struct inventory *out, char *err, size_t errlen)
+{
+	FILE *p = popen("nvidia-smi --query-gpu=index,uuid,name,memory.total --format=csv,noheader,nounits 2>/dev/null",
+		"r");
+	if (!p) {
+		snprintf(err, errlen, "cannot run nvidia-smi");
+		return -1;
+	}
+	char buf[65536];
+	size_t n = fread(buf, 1, sizeof buf - 1, p);
+	buf[n] = '\0';
+	int rc = pclose(p);
+	if (rc != 0) {
+		/* 127: the shell found no nvidia-smi. */
+		if (WIFEXITED(rc) && WEXITSTATUS(rc) == 127)
+			return 1;
+		snprintf(err, errlen, "nvidia-smi failed (status %d)", rc);
+		return -1;
+	}
+	return inventory_from_smi_csv(buf, out, err, errlen);
+}
+
+const struct gpu_device *inventory_device(const struct inventory *inv, int type_idx, int k)
+{
+	if (!inv->devices)
+		return NULL;
+	int seen = 0;
+	for (int i = 0; i < inv->ndevices; i++) {
+		if (inv->devices[i].type_idx != type_idx)
+			continue;
+		if (seen++ == k)
+			return &inv->devices[i];
+	}
+	return NULL;
+}
+
+int inventory_device_index(const struct inventory *inv, int type_idx, int k)
+{
+	const struct gpu_device *dev = inventory_device(inv, type_idx, k);
+	return dev ? dev->index : inv->types[type_idx].first_index + k;
+}
+
+void inventory_finish(struct inventory *inv)
+{
+	free(inv->devices);
+	inv->devices = NULL;
+	inv->ndevices = 0;
 }

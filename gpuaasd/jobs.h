@@ -43,6 +43,9 @@ int jobs_cancel_all_of_user(struct daemon *d, int64_t owner_id, const char *reas
 void job_waiters_wake(struct daemon *d, int64_t job_id);
 /* Answers them after a commit (or forgets the marks after a rollback). */
 void job_waiters_flush(struct daemon *d, bool committed);
+/* A running job's log grew (or its job ended): answers job.logs requests
+ * that follow it (cmd-job.c). */
+void job_log_wake(struct daemon *d, int64_t job_id);
 /* Frees the registry's memory at exit. */
 void job_waiters_shutdown(void);
 

@@ -215,8 +215,25 @@ int main(int argc, char **argv)
 	}
 	bool explicit_config = d.cfg.config_path != NULL;
 	if (cr == CONFIG_ERROR || config_load_file(&d.cfg, explicit_config, err, sizeof err) != CONFIG_OK ||
-	    config_validate(&d.cfg, err, sizeof err) != CONFIG_OK ||
-	    inventory_parse(d.cfg.gpus, &d.inv, err, sizeof err) < 0) {
+	    config_validate(&d.cfg, err, sizeof err) != CONFIG_OK) {
+		die(err);
+		status = 2;
+		goto out;
+	}
+	if (strcmp(d.cfg.executor, "local") == 0 && !d.cfg.gpus_explicit) {
+		/* Real GPUs: ask nvidia-smi which there are. */
+		int rc = inventory_discover(&d.inv, err, sizeof err);
+		if (rc != 0) {
+			if (rc > 0)
+				snprintf(err, sizeof err, "--executor local: nvidia-smi not found; name the GPUs with --gpus TYPE:N");
+			die(err);
+			status = 2;
+			goto out;
+		}
+		char types[512];
+		inventory_type_list(&d.inv, types, sizeof types);
+		log_event(LOG_INFO, "gpus.discovered", "devices=%d types=\"%s\"", d.inv.ndevices, types);
+	} else if (inventory_parse(d.cfg.gpus, &d.inv, err, sizeof err) < 0) {
 		die(err);
 		status = 2;
 		goto out;
@@ -318,9 +335,10 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof err, "cannot recover jobs from the database");
 		goto fail;
 	}
-	log_event(LOG_INFO, "daemon.ready", "socket=%s state_dir=%s executor=%s gpus=%s version=%s",
-		socket_activated ? "(systemd)" : d.cfg.socket_path, d.cfg.state_dir, d.cfg.executor, d.cfg.gpus,
-		GPUAAS_VERSION);
+	char types[512];
+	log_event(LOG_INFO, "daemon.ready", "socket=%s state_dir=%s executor=%s gpus=\"%s\" version=%s",
+		socket_activated ? "(systemd)" : d.cfg.socket_path, d.cfg.state_dir, d.cfg.executor,
+		inventory_type_list(&d.inv, types, sizeof types), GPUAAS_VERSION);
 	sd_notify(0, "READY=1");
 	if (loop_run(d.loop) < 0) {
 		snprintf(err, sizeof err, "event loop failed: %s", strerror(errno));
@@ -356,6 +374,7 @@ shutdown:
 	if (status == 0)
 		log_event(LOG_INFO, "daemon.stopped", "%s", "");
 out:
+	inventory_finish(&d.inv);
 	config_finish(&d.cfg);
 	return status;
 }

@@ -74,7 +74,7 @@ static int64_t wall_ms(void)
 
 const struct executor *exec_find(const char *name)
 {
-	static const struct executor *const all[] = {&exec_sim};
+	static const struct executor *const all[] = {&exec_sim, &exec_local};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		if (strcmp(all[i]->name, name) == 0)
 			return all[i];

@@ -592,3 +592,42 @@ int cmd_gpus(struct ctl *c, int argc, char **argv)
 	cJSON_Delete(data);
 	return 0;
 }
+
+int cmd_logs(struct ctl *c, int argc, char **argv)
+{
+	bool follow = false;
+	const struct opt_spec specs[] = {{"follow", 'f', false, NULL, &follow}, {0}};
+	char *pos[1];
+	int npos;
+	if (parse_opts(c, argc, argv, specs, pos, 1, &npos, NULL, NULL) < 0)
+		return EXIT_USAGE;
+	int64_t id;
+	if (npos != 1)
+		return ctl_fail(c, ST_USAGE, "usage: gpuctl logs ID [-f]");
+	if (parse_id(c, "logs", pos[0], &id) < 0)
+		return EXIT_USAGE;
+	int64_t offset = 0;
+	for (;;) {
+		cJSON *args = cJSON_CreateObject();
+		cJSON_AddNumberToObject(args, "id", (double)id);
+		cJSON_AddNumberToObject(args, "offset", (double)offset);
+		if (follow)
+			cJSON_AddTrueToObject(args, "follow");
+		cJSON *data = NULL;
+		enum status st = ctl_call(c, "job.logs", args, true, &data);
+		if (st != ST_OK)
+			return ctl_report(c, st);
+		const char *text = jstr(data, "data");
+		size_t len = strlen(text);
+		fwrite(text, 1, len, stdout);
+		fflush(stdout);
+		int64_t next = jint(data, "offset");
+		bool eof = cJSON_IsTrue(json_get(data, "eof"));
+		cJSON_Delete(data);
+		/* Without -f: what is there now. With -f: until the job is final. */
+		if (eof || (!follow && next == offset))
+			break;
+		offset = next;
+	}
+	return 0;
+}

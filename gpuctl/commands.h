@@ -15,6 +15,7 @@ int cmd_list(struct ctl *c, int argc, char **argv);
 int cmd_show(struct ctl *c, int argc, char **argv);
 int cmd_cancel(struct ctl *c, int argc, char **argv);
 int cmd_wait(struct ctl *c, int argc, char **argv);
+int cmd_logs(struct ctl *c, int argc, char **argv);
 int cmd_gpus(struct ctl *c, int argc, char **argv);
 int cmd_admin_pending(struct ctl *c, int argc, char **argv);
 int cmd_admin_approve(struct ctl *c, int argc, char **argv);

@@ -71,12 +71,57 @@ static void test_inventory(void **state)
 		assert_int_equal(inventory_parse(bad[i], &inv, err, sizeof err), -1);
 }
 
+static void test_gpu_models(void **state)
+{
+	(void)state;
+	const char *cases[][2] = {
+		{"NVIDIA A100-SXM4-80GB", "A100"}, {"NVIDIA A100 80GB PCIe", "A100"}, {"NVIDIA H100 80GB HBM3", "H100"},
+		{"NVIDIA H200", "H200"}, {"Tesla V100-SXM2-32GB", "V100"}, {"Tesla T4", "T4"}, {"NVIDIA L4", "L4"},
+		{"NVIDIA L40S", "L40S"}, {"NVIDIA A10G", "A10G"}, {"NVIDIA A10", "A10"},
+		{"NVIDIA GeForce RTX 4090", "RTX-4090"}, {"NVIDIA Frobnicator X", "FROBNICATOR-X"},
+	};
+	char out[32];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		inventory_type_from_model(cases[i][0], out, sizeof out);
+		assert_string_equal(out, cases[i][1]);
+	}
+}
+
+static void test_smi_csv(void **state)
+{
+	(void)state;
+	struct inventory inv;
+	char err[128];
+	const char *csv = "0, GPU-aaa, NVIDIA H100 80GB HBM3, 81559\n"
+			  "1, GPU-bbb, NVIDIA H100 80GB HBM3, 81559\n"
+			  "2, GPU-ccc, Tesla T4, 15360\n";
+	assert_int_equal(inventory_from_smi_csv(csv, &inv, err, sizeof err), 0);
+	assert_int_equal(inv.ntypes, 2);
+	assert_string_equal(inv.types[0].name, "H100");
+	assert_int_equal(inv.types[0].total, 2);
+	assert_int_equal(inv.types[1].total, 1);
+	const struct gpu_device *dev = inventory_device(&inv, 1, 0);
+	assert_non_null(dev);
+	assert_string_equal(dev->uuid, "GPU-ccc");
+	assert_int_equal(inventory_device_index(&inv, 0, 1), 1);
+	assert_int_equal(inv.devices[0].mem_mib, 81559);
+	inventory_finish(&inv);
+	assert_int_equal(inventory_from_smi_csv("", &inv, err, sizeof err), -1);
+	assert_int_equal(inventory_from_smi_csv("No devices were found\n", &inv, err, sizeof err), -1);
+	/* --gpus numbering: devices 0..N-1 in spec order. */
+	assert_int_equal(inventory_parse("T4:2,A100:1", &inv, err, sizeof err), 0);
+	assert_int_equal(inventory_device_index(&inv, 1, 0), 2);
+	assert_null(inventory_device(&inv, 0, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_transitions),
 		cmocka_unit_test(test_quota_maths),
 		cmocka_unit_test(test_inventory),
+		cmocka_unit_test(test_gpu_models),
+		cmocka_unit_test(test_smi_csv),
 	};
 	return cmocka_run_group_tests_name("jobstate", tests, NULL, NULL);
 }

@@ -1,0 +1,165 @@
+"""The local executor on a machine without GPUs (--gpus T4:2,A100:1) with
+real commands: devices, exit codes, limits, cancel, logs, reaping."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+
+@pytest.fixture
+def local(daemon_factory):
+    d = daemon_factory(args=["--executor", "local", "--gpus", "T4:2,A100:1", "--kill-grace", "1s",
+                             "--max-log-bytes", "1048576"])
+    d.login()
+    d.ok("admin", "quota", "admin", "--set", "1000h")
+    return d
+
+
+def run(d, *cmd, gpu="T4", count=1, time_limit="1m"):
+    jid = int(d.ok("submit", "--gpu", gpu, "--count", count, "--time", time_limit, "--", *cmd).stdout)
+    d.ok("admin", "approve", jid)
+    return jid
+
+
+def logs(d, jid):
+    return d.ok("logs", jid).stdout
+
+
+def test_devices_exit_codes_and_env(local):
+    a = run(local, "sh", "-c", "echo DEV=$CUDA_VISIBLE_DEVICES NV=$NVIDIA_VISIBLE_DEVICES T=$GPUAAS_GPU_TYPE "
+            "C=$GPUAAS_GPU_COUNT J=$GPUAAS_JOB_ID; sleep 1")
+    b = run(local, "sh", "-c", "echo DEV=$CUDA_VISIBLE_DEVICES; sleep 1")
+    c = run(local, "sh", "-c", "echo DEV=$CUDA_VISIBLE_DEVICES", gpu="A100")
+    assert local.ctl("wait", a, b, c, "--timeout", "30").returncode == 0
+    la, lb, lc = logs(local, a), logs(local, b), logs(local, c)
+    da = la.split("DEV=")[1].split()[0]
+    db = lb.split("DEV=")[1].split()[0]
+    # Two concurrent T4 jobs get different devices; the A100 is device 2
+    # (devices are numbered in the order of --gpus).
+    assert {da, db} == {"0", "1"}
+    assert lc.strip() == "DEV=2"
+    assert "NV=%s" % da in la and "T=T4 C=1 J=%d" % a in la
+    job = local.json("show", a)
+    assert job["status"] == "COMPLETED" and job["exit_code"] == 0 and job["charged_seconds"] >= 1
+    f = run(local, "sh", "-c", "exit 3")
+    assert local.ctl("wait", f, "--timeout", "30").returncode == 1
+    job = local.json("show", f)
+    assert job["status"] == "FAILED" and job["exit_code"] == 3 and "exit code 3" in job["reason"]
+    k = run(local, "sh", "-c", "kill -9 $$")
+    local.ctl("wait", k, "--timeout", "30")
+    job = local.json("show", k)
+    assert job["status"] == "FAILED" and "SIGKILL" in job["reason"]
+    n = run(local, "/no/such/program")
+    local.ctl("wait", n, "--timeout", "30")
+    job = local.json("show", n)
+    assert job["status"] == "FAILED" and job["exit_code"] == 127
+    assert "cannot run /no/such/program" in logs(local, n)
+
+
+def test_clean_environment_and_not_root(local):
+    j = run(local, "sh", "-c", "id -u; env | sort")
+    local.ctl("wait", j, "--timeout", "30")
+    out = logs(local, j).splitlines()
+    names = {line.split("=", 1)[0] for line in out[1:] if "=" in line}
+    assert names <= {"PATH", "HOME", "USER", "LOGNAME", "LANG", "PWD", "SHLVL", "_", "CUDA_VISIBLE_DEVICES",
+                     "NVIDIA_VISIBLE_DEVICES", "GPUAAS_JOB_ID", "GPUAAS_GPU_TYPE", "GPUAAS_GPU_COUNT"}, names
+    assert "GPUAAS_INITIAL_ADMIN_PASSWORD" not in names
+    if os.geteuid() == 0:
+        assert out[0].strip() != "0", "a job ran as root"
+    else:
+        assert out[0].strip() == str(os.geteuid())
+
+
+def test_time_limit_kills_within_grace(local):
+    t0 = time.monotonic()
+    j = run(local, "sh", "-c", "trap '' TERM; sleep 600", time_limit="2s")
+    p = local.ctl("wait", j, "--timeout", "30")
+    took = time.monotonic() - t0
+    assert p.returncode == 1
+    job = local.json("show", j)
+    assert job["status"] == "FAILED" and job["reason"] == "time limit"
+    assert took < 2 + 1 + 2.5, took  # limit + grace + slack
+    assert 2 <= job["charged_seconds"] <= 5
+
+
+def test_cancel_kills_the_whole_group(local):
+    j = run(local, "sh", "-c", "sleep 600 & sleep 600 & echo started; wait")
+    deadline = time.time() + 10
+    while "started" not in logs(local, j) and time.time() < deadline:
+        time.sleep(0.05)
+    pids = subprocess.run(["pgrep", "-f", "sleep 600"], capture_output=True, text=True).stdout.split()
+    assert len(pids) >= 2
+    local.ok("cancel", j)
+    assert local.ctl("wait", j, "--timeout", "30").returncode == 1
+    job = local.json("show", j)
+    assert job["status"] == "CANCELLED" and "cancelled by admin" in job["reason"]
+    time.sleep(0.3)
+    for pid in pids:
+        assert not os.path.exists("/proc/%s" % pid) or \
+            open("/proc/%s/stat" % pid).read().split()[2] == "Z", "process %s survived" % pid
+
+
+def test_output_is_capped(local):
+    j = run(local, "sh", "-c", "head -c 100000000 /dev/zero | tr '\\0' x; echo; echo done")
+    assert local.ctl("wait", j, "--timeout", "60").returncode == 0
+    path = os.path.join(local.state, "jobs", str(j), "output.log")
+    size = os.path.getsize(path)
+    assert 1048576 <= size < 1048576 + 1024
+    with open(path, "rb") as f:
+        f.seek(-300, 2)
+        assert b"log cut at 1048576 bytes" in f.read()
+
+
+def test_logs_follow_streams(local):
+    j = run(local, "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; sleep 0.4; done")
+    env = dict(os.environ, GPUAAS_SOCKET=local.sock, GPUAAS_TOKEN_FILE=local.token_file("admin"))
+    from conftest import GPUCTL
+    proc = subprocess.Popen([GPUCTL, "logs", "-f", str(j)], stdout=subprocess.PIPE, text=True, env=env)
+    first = proc.stdout.readline()
+    t_first = time.monotonic()
+    assert first.strip() == "line1"
+    rest = proc.stdout.read()
+    t_end = time.monotonic()
+    assert proc.wait(10) == 0
+    assert rest.split() == ["line2", "line3", "line4", "line5"]
+    # The first line came while the job was still writing.
+    assert t_end - t_first > 1.0
+
+
+def test_many_short_jobs_leave_no_zombies_or_fds(local):
+    def fds():
+        return len(os.listdir("/proc/%d/fd" % local.proc.pid))
+
+    warm = run(local, "true")
+    local.ctl("wait", warm, "--timeout", "30")
+    before = fds()
+    ids = [run(local, "sh", "-c", "echo $GPUAAS_JOB_ID") for _ in range(200)]
+    assert local.ctl("wait", *ids[-5:], "--timeout", "120").returncode == 0
+    assert local.ctl("wait", *ids, "--timeout", "120").returncode == 0
+    time.sleep(0.2)
+    children = subprocess.run(["ps", "--ppid", str(local.proc.pid), "-o", "stat="], capture_output=True,
+                              text=True).stdout.split()
+    assert not [s for s in children if s.startswith("Z")], children
+    assert fds() <= before + 2, (before, fds())
+
+
+def test_restart_marks_running_local_jobs_lost(local):
+    j = run(local, "sleep", "600")
+    deadline = time.time() + 10
+    while local.json("show", j)["status"] != "RUNNING" and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.1)
+    local.kill9()
+    local.start()
+    job = local.json("show", j)
+    assert job["status"] == "FAILED" and job["reason"] == "lost: daemon restarted"
+    assert job["charged_seconds"] >= 1
+    assert local.json("quota")["reserved"] == 0
+
+
+def test_submit_without_command_refused(local):
+    p = local.ctl("submit", "--gpu", "T4")
+    assert p.returncode == 2 and "give the command" in p.stderr
