@@ -96,6 +96,14 @@ static void *local_create(struct daemon *d)
 	return lx;
 }
 
+/* Signals the job's process group; right after fork the child may not
+ * have made its group yet: then the process itself. */
+static void signal_job(struct local_job *j, int sig)
+{
+	if (kill(-j->pid, sig) < 0 && errno == ESRCH)
+		kill(j->pid, sig);
+}
+
 static void job_free(struct local_job *j)
 {
 	struct loop *loop = j->lx->d->loop;
@@ -128,7 +136,7 @@ static void local_destroy(void *self)
 	while (lx->jobs) {
 		struct local_job *j = lx->jobs;
 		lx->jobs = j->next;
-		kill(-j->pid, SIGKILL);
+		signal_job(j, SIGKILL);
 		job_free(j);
 	}
 	free(lx);
@@ -192,7 +200,7 @@ static void kill_now(struct loop *loop, void *data)
 	struct local_job *j = data;
 	(void)loop;
 	j->kill_timer = NULL;
-	kill(-j->pid, SIGKILL);
+	signal_job(j, SIGKILL);
 }
 
 static void stop_job(struct local_job *j)
@@ -200,7 +208,7 @@ static void stop_job(struct local_job *j)
 	if (j->stopping)
 		return;
 	j->stopping = true;
-	kill(-j->pid, SIGTERM);
+	signal_job(j, SIGTERM);
 	struct loop *loop = j->lx->d->loop;
 	j->kill_timer = loop_timer_at(loop, loop_now_ms() + j->lx->d->cfg.kill_grace * 1000, kill_now, j);
 }
@@ -219,10 +227,9 @@ static void on_deadline(struct loop *loop, void *data)
 static void run_child(struct local *lx, const struct exec_spec *spec, char **argv, char **envp, int out_w,
 	const char *workdir, pid_t parent)
 {
-	setsid();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(126); /* the daemon died before we got here */
+	/* Its own session and process group: the daemon signals the group. */
+	if (setsid() < 0)
+		_exit(126);
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -244,6 +251,10 @@ static void run_child(struct local *lx, const struct exec_spec *spec, char **arg
 			_exit(126);
 		}
 	}
+	/* After setuid: changing credentials clears the parent-death signal. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(126); /* the daemon died before we got here */
 	(void)spec;
 	execvpe(argv[0], argv, envp);
 	dprintf(2, "gpuaas: cannot run %s: %s\n", argv[0], strerror(errno));
@@ -339,8 +350,6 @@ static int local_launch(void *self, const struct exec_spec *spec)
 		run_child(lx, spec, argv, envp, pipefd[1], workdir, parent);
 	close(pipefd[1]);
 	pipefd[1] = -1;
-	/* Also from here, so a kill right after fork reaches the group. */
-	setpgid(pid, pid);
 	j->pid = pid;
 	j->out_fd = pipefd[0];
 	pipefd[0] = -1;

@@ -15,6 +15,8 @@ BUILD = os.environ.get("GPUAAS_BUILD", os.path.join(ROOT, "build"))
 GPUAASD = os.path.join(BUILD, "gpuaasd", "gpuaasd")
 GPUCTL = os.path.join(BUILD, "gpuctl", "gpuctl")
 ADMIN_PW = "admin-pw-1"
+# Sanitizer builds keep freed memory in quarantine: RSS bounds do not apply.
+SANITIZED = "asan" in os.path.basename(BUILD.rstrip("/"))
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer")
 
 

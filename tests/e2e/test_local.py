@@ -90,7 +90,10 @@ def test_cancel_kills_the_whole_group(local):
     deadline = time.time() + 10
     while "started" not in logs(local, j) and time.time() < deadline:
         time.sleep(0.05)
-    pids = subprocess.run(["pgrep", "-f", "sleep 600"], capture_output=True, text=True).stdout.split()
+    leader = subprocess.run(["pgrep", "-P", str(local.proc.pid)], capture_output=True, text=True).stdout.split()
+    assert len(leader) == 1
+    pids = subprocess.run(["pgrep", "-g", leader[0], "-f", "sleep 600"], capture_output=True,
+                          text=True).stdout.split()
     assert len(pids) >= 2
     local.ok("cancel", j)
     assert local.ctl("wait", j, "--timeout", "30").returncode == 1
@@ -152,7 +155,14 @@ def test_restart_marks_running_local_jobs_lost(local):
     while local.json("show", j)["status"] != "RUNNING" and time.time() < deadline:
         time.sleep(0.05)
     time.sleep(1.1)
+    pid = int(subprocess.run(["pgrep", "-f", "^sleep 600$", "-P", str(local.proc.pid)], capture_output=True,
+                             text=True).stdout.split()[0])
     local.kill9()
+    # The job dies with the daemon (PR_SET_PDEATHSIG): no orphan keeps a GPU.
+    deadline = time.time() + 5
+    while os.path.exists("/proc/%d" % pid) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists("/proc/%d" % pid), "job outlived the daemon"
     local.start()
     job = local.json("show", j)
     assert job["status"] == "FAILED" and job["reason"] == "lost: daemon restarted"
