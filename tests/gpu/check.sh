@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One prepared check for a machine with real NVIDIA GPUs: builds gpuaas,
+# starts gpuaasd with --executor local and nvidia-smi discovery, runs a real
+# CUDA workload as a gpuaas job and proves the job saw only its assigned GPU.
+# Needs: nvidia-smi, the build dependencies (scripts/deps.sh), and python3
+# with torch for the matrix multiply (skipped with a note when absent).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+[ -f build/build.ninja ] || meson setup build -Dbuildtype=release >/dev/null
+ninja -C build >/dev/null
+TMP=$(mktemp -d /tmp/gpuaas-gpu.XXXXXX)
+export GPUAAS_SOCKET=$TMP/s.sock GPUAAS_TOKEN_FILE=$TMP/token GPUAAS_INITIAL_ADMIN_PASSWORD=gpu-check
+G=$ROOT/build/gpuctl/gpuctl
+nvidia-smi -L
+build/gpuaasd/gpuaasd --executor local --socket "$GPUAAS_SOCKET" --state-dir "$TMP/state" --bcrypt-cost 4 \
+  >"$TMP/daemon.log" 2>&1 &
+DPID=$!
+trap 'kill $DPID 2>/dev/null; wait; cat "$TMP/daemon.log"' EXIT
+for _ in $(seq 100); do [ -S "$GPUAAS_SOCKET" ] && break; sleep 0.1; done
+$G login admin --password-stdin <<<"gpu-check"
+$G admin quota admin --set 10h
+$G gpus
+TYPE=$($G --json gpus | python3 -c 'import json,sys; print(json.load(sys.stdin)["gpus"][0]["type"])')
+
+# 1. The job sees exactly one GPU: nvidia-smi -L inside the job lists one.
+a=$($G submit --gpu "$TYPE" --count 1 --time 5m -- sh -c 'echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES; nvidia-smi -L')
+$G admin approve "$a"
+$G wait "$a" --timeout 5m
+$G logs "$a"
+n=$($G logs "$a" | grep -c '^GPU ' || true)
+[ "$n" -eq 1 ] || { echo "FAIL: the job saw $n GPUs"; exit 1; }
+
+# 2. A real CUDA workload: a PyTorch matrix multiply on the assigned device.
+if python3 -c 'import torch' 2>/dev/null; then
+  b=$($G submit --gpu "$TYPE" --time 10m -- python3 -c '
+import os, torch
+assert torch.cuda.is_available()
+print("visible", os.environ["CUDA_VISIBLE_DEVICES"], "count", torch.cuda.device_count())
+assert torch.cuda.device_count() == 1
+x = torch.randn(8192, 8192, device="cuda", dtype=torch.bfloat16)
+torch.cuda.synchronize()
+import time; t = time.time(); y = x @ x; torch.cuda.synchronize()
+print("matmul ok", tuple(y.shape), "%.1f ms" % ((time.time() - t) * 1e3), torch.cuda.get_device_name(0))')
+  $G admin approve "$b"
+  $G wait "$b" --timeout 10m
+  $G logs "$b"
+else
+  echo "note: python3 torch not installed here; CUDA matmul step skipped"
+fi
+$G --json show "$a"
+echo "GPU check passed"
