@@ -435,6 +435,7 @@ static enum status job_reject(struct op_ctx *ctx)
 
 #define WAIT_BUCKETS 256
 static struct op_ctx *wait_buckets[WAIT_BUCKETS];
+static struct op_ctx *log_waiters;
 static int64_t *wake_ids;
 static size_t nwake, capwake;
 
@@ -443,9 +444,14 @@ static struct op_ctx **bucket_of(int64_t job_id)
 	return &wait_buckets[(uint64_t)job_id % WAIT_BUCKETS];
 }
 
-static void wait_unlink(struct op_ctx *ctx)
+/* ---- parked requests (job.wait, job.logs -f) ------------------------------
+ * A parked request sits on a list until its job changes (park_wake), its
+ * timeout passes, or its client goes away; then answer() builds the reply
+ * from the current state. ctx->aux[0] is the job id. */
+
+static void park_unlink(struct op_ctx *ctx)
 {
-	for (struct op_ctx **pp = bucket_of(ctx->aux[0]); *pp; pp = &(*pp)->wait_next) {
+	for (struct op_ctx **pp = ctx->park_head; pp && *pp; pp = &(*pp)->wait_next) {
 		if (*pp == ctx) {
 			*pp = ctx->wait_next;
 			ctx->wait_next = NULL;
@@ -454,31 +460,66 @@ static void wait_unlink(struct op_ctx *ctx)
 	}
 }
 
-/* Ends a parked wait with the job as it is now. */
-static void wait_answer(struct op_ctx *ctx)
+static void park_end(struct op_ctx *ctx)
 {
-	wait_unlink(ctx);
+	park_unlink(ctx);
 	loop_timer_cancel(ctx->d->loop, ctx->timer);
 	ctx->timer = NULL;
 	ctx->req->abandon = NULL;
-	op_finish(ctx, reply_job(ctx, ctx->aux[0]));
+	op_finish(ctx, ctx->park_answer(ctx));
 }
 
-static void wait_timeout(struct loop *loop, void *data)
+static void park_timeout(struct loop *loop, void *data)
 {
 	struct op_ctx *ctx = data;
 	(void)loop;
 	ctx->timer = NULL; /* fired: the loop freed it */
-	wait_answer(ctx);
+	park_end(ctx);
 }
 
-static void wait_abandon(struct request *r)
+static void park_abandon(struct request *r)
 {
 	struct op_ctx *ctx = r->ctx;
-	wait_unlink(ctx);
+	park_unlink(ctx);
 	loop_timer_cancel(ctx->d->loop, ctx->timer);
 	ctx->timer = NULL;
 	op_finish(ctx, ST_UNAVAILABLE);
+}
+
+/* Parks ctx on *head; timeout_s < 0: no timeout. Returns OP_PENDING. */
+static enum status park(struct op_ctx *ctx, struct op_ctx **head, int64_t timeout_s,
+	enum status (*answer)(struct op_ctx *ctx))
+{
+	if (timeout_s >= 0) {
+		ctx->timer = loop_timer_at(ctx->d->loop, loop_now_ms() + timeout_s * 1000, park_timeout, ctx);
+		if (!ctx->timer)
+			return op_fail(ctx, ST_INTERNAL, "out of memory");
+	}
+	ctx->park_head = head;
+	ctx->park_answer = answer;
+	ctx->wait_next = *head;
+	*head = ctx;
+	ctx->req->abandon = park_abandon;
+	return OP_PENDING;
+}
+
+/* Answers every request parked on *head for this job. */
+static void park_wake(struct op_ctx **head, int64_t job_id)
+{
+	struct op_ctx **pp = head;
+	while (*pp) {
+		struct op_ctx *ctx = *pp;
+		if (ctx->aux[0] != job_id) {
+			pp = &ctx->wait_next;
+			continue;
+		}
+		park_end(ctx); /* unlinks ctx: *pp is the next one */
+	}
+}
+
+static enum status wait_answer(struct op_ctx *ctx)
+{
+	return reply_job(ctx, ctx->aux[0]);
 }
 
 static enum status job_wait(struct op_ctx *ctx)
@@ -498,16 +539,7 @@ static enum status job_wait(struct op_ctx *ctx)
 	}
 	cJSON_Delete(g.job);
 	ctx->aux[0] = id;
-	if (timeout > 0) {
-		ctx->timer = loop_timer_at(ctx->d->loop, loop_now_ms() + timeout * 1000, wait_timeout, ctx);
-		if (!ctx->timer)
-			return op_fail(ctx, ST_INTERNAL, "out of memory");
-	}
-	struct op_ctx **b = bucket_of(id);
-	ctx->wait_next = *b;
-	*b = ctx;
-	ctx->req->abandon = wait_abandon;
-	return OP_PENDING;
+	return park(ctx, bucket_of(id), timeout, wait_answer);
 }
 
 void job_waiters_wake(struct daemon *d, int64_t job_id)
@@ -532,17 +564,8 @@ void job_waiters_flush(struct daemon *d, bool committed)
 	if (!committed)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		int64_t id = wake_ids[i];
-		struct op_ctx **pp = bucket_of(id);
-		while (*pp) {
-			struct op_ctx *ctx = *pp;
-			if (ctx->aux[0] != id) {
-				pp = &ctx->wait_next;
-				continue;
-			}
-			wait_answer(ctx); /* unlinks ctx: *pp is the next one */
-		}
-		job_log_wake(d, id);
+		park_wake(bucket_of(wake_ids[i]), wake_ids[i]);
+		job_log_wake(d, wake_ids[i]);
 	}
 	(void)d;
 	if (n == 0 && capwake > 4096) {
@@ -562,7 +585,6 @@ void job_waiters_shutdown(void)
 /* ---- logs: chunks of the job's output, optionally followed ---------------- */
 
 #define LOG_CHUNK (256 * 1024)
-static struct op_ctx *log_waiters;
 
 /* Appends bytes as a JSON string, with invalid UTF-8 and NUL shown as
  * U+FFFD (logs are text for people; the offset still counts raw bytes). */
@@ -645,41 +667,9 @@ static enum status logs_answer(struct op_ctx *ctx, bool may_park)
 	return b->failed ? op_fail(ctx, ST_INTERNAL, "out of memory") : ST_OK;
 }
 
-static void log_unlink(struct op_ctx *ctx)
+static enum status logs_answer_final(struct op_ctx *ctx)
 {
-	for (struct op_ctx **pp = &log_waiters; *pp; pp = &(*pp)->wait_next) {
-		if (*pp == ctx) {
-			*pp = ctx->wait_next;
-			ctx->wait_next = NULL;
-			return;
-		}
-	}
-}
-
-static void log_wait_end(struct op_ctx *ctx)
-{
-	log_unlink(ctx);
-	loop_timer_cancel(ctx->d->loop, ctx->timer);
-	ctx->timer = NULL;
-	ctx->req->abandon = NULL;
-	op_finish(ctx, logs_answer(ctx, false));
-}
-
-static void log_wait_timeout(struct loop *loop, void *data)
-{
-	struct op_ctx *ctx = data;
-	(void)loop;
-	ctx->timer = NULL;
-	log_wait_end(ctx);
-}
-
-static void log_wait_abandon(struct request *r)
-{
-	struct op_ctx *ctx = r->ctx;
-	log_unlink(ctx);
-	loop_timer_cancel(ctx->d->loop, ctx->timer);
-	ctx->timer = NULL;
-	op_finish(ctx, ST_UNAVAILABLE);
+	return logs_answer(ctx, false);
 }
 
 static enum status job_logs(struct op_ctx *ctx)
@@ -699,27 +689,13 @@ static enum status job_logs(struct op_ctx *ctx)
 	if (st != OP_PENDING)
 		return st;
 	/* Nothing new yet: parked until the job writes or ends (no polling). */
-	ctx->timer = loop_timer_at(ctx->d->loop, loop_now_ms() + timeout * 1000, log_wait_timeout, ctx);
-	if (!ctx->timer)
-		return op_fail(ctx, ST_INTERNAL, "out of memory");
-	ctx->wait_next = log_waiters;
-	log_waiters = ctx;
-	ctx->req->abandon = log_wait_abandon;
-	return OP_PENDING;
+	return park(ctx, &log_waiters, timeout, logs_answer_final);
 }
 
 void job_log_wake(struct daemon *d, int64_t job_id)
 {
 	(void)d;
-	struct op_ctx **pp = &log_waiters;
-	while (*pp) {
-		struct op_ctx *ctx = *pp;
-		if (ctx->aux[0] != job_id) {
-			pp = &ctx->wait_next;
-			continue;
-		}
-		log_wait_end(ctx); /* unlinks ctx */
-	}
+	park_wake(&log_waiters, job_id);
 }
 
 /* ---- gpus ------------------------------------------------------------------ */

@@ -53,7 +53,9 @@ struct op_ctx {
 	int64_t aux[4];
 	char text[128];
 	struct timer *timer;
-	struct op_ctx *wait_next;    /* parked-waiter list (cmd-job.c) */
+	struct op_ctx *wait_next;    /* parked-request list (cmd-job.c) */
+	struct op_ctx **park_head;
+	enum status (*park_answer)(struct op_ctx *ctx);
 };
 
 /* The reply's data object (created on first call; NULL only on ENOMEM). */
