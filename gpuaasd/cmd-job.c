@@ -715,6 +715,26 @@ static enum status gpu_list(struct op_ctx *ctx)
 		cJSON_AddNumberToObject(o, "total", total);
 		cJSON_AddNumberToObject(o, "busy", busy);
 		cJSON_AddNumberToObject(o, "free", total - busy);
+		/* Each device and who holds it (an addition to the contract's shape). */
+		cJSON *devs = cJSON_AddArrayToObject(o, "devices");
+		for (int k = 0; devs && k < total; k++) {
+			cJSON *dv = cJSON_CreateObject();
+			if (!dv)
+				break;
+			const struct gpu_device *gd = inventory_device(&ctx->d->inv, i, k);
+			cJSON_AddNumberToObject(dv, "index", inventory_device_index(&ctx->d->inv, i, k));
+			if (gd) {
+				cJSON_AddStringToObject(dv, "uuid", gd->uuid);
+				cJSON_AddStringToObject(dv, "model", gd->model);
+				cJSON_AddNumberToObject(dv, "memory_mib", (double)gd->mem_mib);
+			}
+			int64_t holder = sched_device_holder(ctx->d->sched, i, k);
+			if (holder)
+				cJSON_AddNumberToObject(dv, "job", (double)holder);
+			else
+				cJSON_AddNullToObject(dv, "job");
+			cJSON_AddItemToArray(devs, dv);
+		}
 		cJSON_AddItemToArray(arr, o);
 	}
 	return ST_OK;

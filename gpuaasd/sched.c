@@ -23,6 +23,7 @@ struct type_state {
 	int total;
 	int busy;
 	unsigned char *used; /* per device: 1 when held */
+	int64_t *holder;     /* per device: the job holding it, 0 when free */
 	struct queued *q;    /* sorted by seq; live entries are [head, len) */
 	size_t head, len, cap;
 	bool dirty;
@@ -93,7 +94,8 @@ int sched_create(struct daemon *d, struct sched **out, char *err, size_t errlen)
 	for (int i = 0; i < s->ntypes; i++) {
 		s->types[i].total = d->inv.types[i].total;
 		s->types[i].used = calloc((size_t)s->types[i].total, 1);
-		if (!s->types[i].used) {
+		s->types[i].holder = calloc((size_t)s->types[i].total, sizeof *s->types[i].holder);
+		if (!s->types[i].used || !s->types[i].holder) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
@@ -111,8 +113,10 @@ int sched_create(struct daemon *d, struct sched **out, char *err, size_t errlen)
 	*out = s;
 	return 0;
 fail:
-	for (int i = 0; i < s->ntypes; i++)
+	for (int i = 0; i < s->ntypes; i++) {
 		free(s->types[i].used);
+		free(s->types[i].holder);
+	}
 	free(s);
 	return -1;
 }
@@ -144,6 +148,7 @@ void sched_destroy(struct sched *s)
 	}
 	for (int i = 0; i < s->ntypes; i++) {
 		free(s->types[i].used);
+		free(s->types[i].holder);
 		free(s->types[i].q);
 	}
 	free(s);
@@ -228,6 +233,13 @@ void sched_dequeue(struct sched *s, int64_t job_id, int type_idx)
 	}
 }
 
+int64_t sched_device_holder(const struct sched *s, int type_idx, int k)
+{
+	if (type_idx < 0 || type_idx >= s->ntypes || k < 0 || k >= s->types[type_idx].total)
+		return 0;
+	return s->types[type_idx].holder[k];
+}
+
 int sched_queue_position(const struct sched *s, int type_idx, int64_t seq)
 {
 	if (type_idx < 0 || type_idx >= s->ntypes)
@@ -258,9 +270,12 @@ static void release_devices(struct sched *s, struct running *r)
 	if (r->type_idx < 0)
 		return;
 	struct type_state *t = &s->types[r->type_idx];
-	for (int i = 0; i < r->count; i++)
-		if (r->devices[i] >= 0 && r->devices[i] < t->total)
+	for (int i = 0; i < r->count; i++) {
+		if (r->devices[i] >= 0 && r->devices[i] < t->total) {
 			t->used[r->devices[i]] = 0;
+			t->holder[r->devices[i]] = 0;
+		}
+	}
 	t->busy -= r->count;
 	t->dirty = true;
 }
@@ -352,8 +367,10 @@ static bool start_head(struct sched *s, int type_idx)
 		running_free(r);
 		return true;
 	}
-	for (int i = 0; i < head.count; i++)
+	for (int i = 0; i < head.count; i++) {
 		t->used[devs[i]] = 1;
+		t->holder[devs[i]] = head.job_id;
+	}
 	t->busy += head.count;
 	r->next = s->running;
 	s->running = r;
@@ -564,9 +581,12 @@ static int recover_running(void *arg, const struct job_row *row)
 	r->next = s->running;
 	s->running = r;
 	if (idx >= 0) {
-		for (int i = 0; i < r->count; i++)
-			if (r->devices[i] >= 0)
+		for (int i = 0; i < r->count; i++) {
+			if (r->devices[i] >= 0) {
 				s->types[idx].used[r->devices[i]] = 1;
+				s->types[idx].holder[r->devices[i]] = r->job_id;
+			}
+		}
 		s->types[idx].busy += r->count;
 	}
 	return 0;

@@ -41,6 +41,8 @@ void sched_after_commit(struct daemon *d, bool committed);
 
 /* 1-based queue position of an approved job, 0 when not queued. */
 int sched_queue_position(const struct sched *s, int type_idx, int64_t seq);
+/* The job holding a type's device slot k, 0 when free. */
+int64_t sched_device_holder(const struct sched *s, int type_idx, int k);
 /* GPUs of a type in use. */
 int sched_busy(const struct sched *s, int type_idx);
 /* The executor's name ("sim", "local"). */

@@ -588,6 +588,22 @@ int cmd_gpus(struct ctl *c, int argc, char **argv)
 			printf("%-16s  %5lld  %5lld  %5lld\n", jstr(g, "type"), (long long)jint(g, "total"),
 				(long long)jint(g, "busy"), (long long)jint(g, "free"));
 		}
+		/* Then each device and the job holding it. */
+		printf("\n%-6s  %-16s  %-10s  %-40s  %s\n", "DEVICE", "TYPE", "JOB", "UUID", "MEMORY");
+		cJSON_ArrayForEach(g, json_get(data, "gpus"))
+		{
+			const cJSON *dv;
+			cJSON_ArrayForEach(dv, json_get(g, "devices"))
+			{
+				char job[32] = "-", mem[32] = "-";
+				if (cJSON_IsNumber(json_get(dv, "job")))
+					snprintf(job, sizeof job, "%lld", (long long)jint(dv, "job"));
+				if (jint(dv, "memory_mib") > 0)
+					snprintf(mem, sizeof mem, "%lld MiB", (long long)jint(dv, "memory_mib"));
+				printf("%-6lld  %-16s  %-10s  %-40s  %s\n", (long long)jint(dv, "index"), jstr(g, "type"), job,
+					*jstr(dv, "uuid") ? jstr(dv, "uuid") : "-", mem);
+			}
+		}
 	}
 	cJSON_Delete(data);
 	return 0;

@@ -216,9 +216,13 @@ def test_defaults_and_json_shapes(daemon):
     assert job["gpu_type"] == "A100" and job["gpu_count"] == 1 and job["time_limit"] == 3600
     assert job["command"] is None and job["created_at"].endswith("Z")
     g = daemon.json("gpus")
-    assert g == {"gpus": [{"type": "A100", "total": 2, "busy": 0, "free": 2},
-                          {"type": "V100", "total": 2, "busy": 0, "free": 2},
-                          {"type": "T4", "total": 4, "busy": 0, "free": 4}]}
+    assert [{k: x[k] for k in ("type", "total", "busy", "free")} for x in g["gpus"]] == [
+        {"type": "A100", "total": 2, "busy": 0, "free": 2},
+        {"type": "V100", "total": 2, "busy": 0, "free": 2},
+        {"type": "T4", "total": 4, "busy": 0, "free": 4}]
+    # Devices are numbered in inventory order; nobody holds them yet.
+    assert [d["index"] for x in g["gpus"] for d in x["devices"]] == list(range(8))
+    assert all(d["job"] is None for x in g["gpus"] for d in x["devices"])
     lst = daemon.json("list", user="alice")
     assert list(lst) == ["jobs"] and lst["jobs"][0]["id"] == job["id"]
     p = daemon.ok("list", user="alice")

@@ -59,6 +59,22 @@ def test_devices_exit_codes_and_env(local):
     assert "cannot run /no/such/program" in logs(local, n)
 
 
+def test_gpus_shows_which_job_holds_each_device(local):
+    j = run(local, "sleep", "30")
+    deadline = time.time() + 10
+    while local.json("show", j)["status"] != "RUNNING" and time.time() < deadline:
+        time.sleep(0.05)
+    g = {x["type"]: x for x in local.json("gpus")["gpus"]}
+    held = [d for d in g["T4"]["devices"] if d["job"] == j]
+    assert len(held) == 1 and g["T4"]["busy"] == 1
+    out = local.ok("gpus").stdout
+    assert "DEVICE" in out and " %d " % j in out
+    local.ok("cancel", j)
+    local.ctl("wait", j, "--timeout", "30")
+    g = {x["type"]: x for x in local.json("gpus")["gpus"]}
+    assert all(d["job"] is None for d in g["T4"]["devices"])
+
+
 def test_clean_environment_and_not_root(local):
     j = run(local, "sh", "-c", "id -u; env | sort")
     local.ctl("wait", j, "--timeout", "30")
