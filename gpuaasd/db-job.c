@@ -8,40 +8,7 @@ static const char *col_text(sqlite3_stmt *st, int col)
 	return (const char *)sqlite3_column_text(st, col);
 }
 
-static void read_job(sqlite3_stmt *st, struct job_row *j)
-{
-	memset(j, 0, sizeof *j);
-	j->id = sqlite3_column_int64(st, 0);
-	j->name = col_text(st, 1);
-	j->owner = col_text(st, 2);
-	j->gpu_type = col_text(st, 3);
-	j->gpu_count = sqlite3_column_int64(st, 4);
-	j->time_limit = sqlite3_column_int64(st, 5);
-	j->status = col_text(st, 6);
-	j->reason = col_text(st, 7);
-	j->created_at = sqlite3_column_int64(st, 8);
-	j->approved_at = sqlite3_column_int64(st, 9);
-	j->approved_by = col_text(st, 10);
-	j->started_at = sqlite3_column_int64(st, 11);
-	j->finished_at = sqlite3_column_int64(st, 12);
-	j->has_charged = sqlite3_column_type(st, 13) != SQLITE_NULL;
-	j->charged_seconds = sqlite3_column_int64(st, 13);
-	j->has_exit_code = sqlite3_column_type(st, 14) != SQLITE_NULL;
-	j->exit_code = sqlite3_column_int64(st, 14);
-	j->command = col_text(st, 15);
-	j->owner_id = sqlite3_column_int64(st, 16);
-	j->run_until_ms = sqlite3_column_int64(st, 17);
-	j->devices = col_text(st, 18);
-	j->reserved = sqlite3_column_int64(st, 19);
-	j->approve_seq = sqlite3_column_int64(st, 20);
-	if (!j->name)
-		j->name = "";
-	if (!j->reason)
-		j->reason = "";
-	if (!j->owner)
-		j->owner = "";
-}
-
+/* The first nine columns, shared by the brief and the full column lists. */
 static void read_job_brief(sqlite3_stmt *st, struct job_row *j)
 {
 	memset(j, 0, sizeof *j);
@@ -60,6 +27,25 @@ static void read_job_brief(sqlite3_stmt *st, struct job_row *j)
 		j->reason = "";
 	if (!j->owner)
 		j->owner = "";
+}
+
+static void read_job(sqlite3_stmt *st, struct job_row *j)
+{
+	read_job_brief(st, j);
+	j->approved_at = sqlite3_column_int64(st, 9);
+	j->approved_by = col_text(st, 10);
+	j->started_at = sqlite3_column_int64(st, 11);
+	j->finished_at = sqlite3_column_int64(st, 12);
+	j->has_charged = sqlite3_column_type(st, 13) != SQLITE_NULL;
+	j->charged_seconds = sqlite3_column_int64(st, 13);
+	j->has_exit_code = sqlite3_column_type(st, 14) != SQLITE_NULL;
+	j->exit_code = sqlite3_column_int64(st, 14);
+	j->command = col_text(st, 15);
+	j->owner_id = sqlite3_column_int64(st, 16);
+	j->run_until_ms = sqlite3_column_int64(st, 17);
+	j->devices = col_text(st, 18);
+	j->reserved = sqlite3_column_int64(st, 19);
+	j->approve_seq = sqlite3_column_int64(st, 20);
 }
 
 /* Steps st, calling cb per row. Returns 0, cb's non-zero value, or -1. */
