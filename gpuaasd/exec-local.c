@@ -456,6 +456,7 @@ static void local_on_sigchld(void *self)
 const struct executor exec_local = {
 	.name = "local",
 	.resumable = false,
+	.zero_time_inline = false,
 	.create = local_create,
 	.destroy = local_destroy,
 	.launch = local_launch,

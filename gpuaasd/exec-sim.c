@@ -114,6 +114,7 @@ static void sim_cancel(void *self, int64_t job_id)
 const struct executor exec_sim = {
 	.name = "sim",
 	.resumable = true,
+	.zero_time_inline = true,
 	.create = sim_create,
 	.destroy = sim_destroy,
 	.launch = sim_launch,

@@ -26,6 +26,9 @@ struct executor {
 	const char *name;
 	/* Survives a daemon restart (sim: yes; a local process: no). */
 	bool resumable;
+	/* A job whose wall time is zero ends in the round that starts it,
+	 * without a launch (sim at tiny --sim-time-scale). */
+	bool zero_time_inline;
 	void *(*create)(struct daemon *d);
 	void (*destroy)(void *self);
 	/* Starts the job; 0, or -1 (the scheduler then fails the job). */

@@ -376,6 +376,12 @@ static bool start_head(struct sched *s, int type_idx)
 	s->running = r;
 	log_event(LOG_DEBUG, "job.started", "job=%lld type=%s devices=%s", (long long)r->job_id,
 		s->d->inv.types[type_idx].name, devices);
+	if (s->ex->zero_time_inline && r->run_until_ms <= r->started_ms) {
+		/* It takes no wall time at all: it completes in this same round
+		 * (both transitions commit together, or neither does). */
+		r->launched = true;
+		sched_job_done(s, r->job_id, JOB_COMPLETED, "completed", r->time_limit, -1);
+	}
 	return true;
 }
 
@@ -402,8 +408,13 @@ void sched_pump(struct sched *s)
 		if (!t->dirty)
 			continue;
 		t->dirty = false;
-		while (t->head < t->len && start_head(s, i))
+		/* Bounded per round so one pump cannot hold the loop for long; what
+		 * is left waits for the next round (the type stays dirty). */
+		int budget = 4096;
+		while (t->head < t->len && budget-- > 0 && start_head(s, i))
 			;
+		if (budget < 0)
+			t->dirty = true;
 		if (t->head == t->len)
 			t->head = t->len = 0;
 	}

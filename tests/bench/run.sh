@@ -36,7 +36,7 @@ stop() { kill "$PID"; wait "$PID" || true; PID=; }
 rss_kib() { awk '/VmRSS/ {print $2}' /proc/$PID/status; }
 ms() { echo "$(( ($2 - $1) / 1000000 ))"; }
 
-start --gpus T4:4,A100:2 --sim-time-scale 0.0001
+start --gpus T4:4,A100:2 --sim-time-scale 0.000001
 t0=$(date +%s%N)
 "$GPUCTL" login admin --password-stdin <<<"bench-admin" >/dev/null
 t1=$(date +%s%N)
