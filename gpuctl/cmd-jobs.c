@@ -11,6 +11,7 @@
 #include "common/strbuf.h"
 #include "gpuctl/commands.h"
 #include "gpuctl/ctl.h"
+#include "gpuctl/table.h"
 
 static int parse_id(struct ctl *c, const char *cmd, const char *text, int64_t *out)
 {
@@ -32,62 +33,6 @@ static int parse_dur(struct ctl *c, const char *cmd, const char *opt, const char
 		return -1;
 	}
 	return 0;
-}
-
-/* "2026-11-26T13:54:27Z" -> local "13:54:27" today, else the local date.
- * The zone offset is looked up once: localtime_r per row would stat
- * /etc/localtime every time. */
-static const char *short_time(const char *rfc, char *buf, size_t size)
-{
-	static bool init;
-	static long off;
-	static int today_y, today_yday;
-	if (!init) {
-		time_t now = time(NULL);
-		struct tm lt;
-		localtime_r(&now, &lt);
-		off = lt.tm_gmtoff;
-		today_y = lt.tm_year;
-		today_yday = lt.tm_yday;
-		init = true;
-	}
-	int64_t t;
-	if (!*rfc || time_parse_rfc3339(rfc, &t) < 0)
-		return "-";
-	time_t local = (time_t)(t + off);
-	struct tm b;
-	gmtime_r(&local, &b);
-	strftime(buf, size, (b.tm_year == today_y && b.tm_yday == today_yday) ? "%H:%M:%S" : "%Y-%m-%d", &b);
-	return buf;
-}
-
-static void table_header(void)
-{
-	printf("%-8s  %-16s  %-12s  %-6s  %5s  %8s  %-9s  %-10s\n", "ID", "NAME", "OWNER", "TYPE", "COUNT", "TIME",
-		"STATUS", "CREATED");
-}
-
-/* A brief row: [id, name, owner, gpu_type, gpu_count, time_limit, status, created_at]. */
-static void table_row(const cJSON *row)
-{
-	const cJSON *f[8] = {0};
-	int n = 0;
-	const cJSON *it;
-	cJSON_ArrayForEach(it, row)
-	{
-		if (n < 8)
-			f[n++] = it;
-	}
-	if (n < 8)
-		return;
-	char t[32], cr[32], created[32];
-	const char *name = cJSON_IsString(f[1]) ? f[1]->valuestring : "";
-	time_format_rfc3339((int64_t)f[7]->valuedouble, created, sizeof created);
-	printf("%-8lld  %-16.16s  %-12.12s  %-6.6s  %5lld  %8s  %-9s  %-10s\n", (long long)f[0]->valuedouble,
-		*name ? name : "-", cJSON_IsString(f[2]) ? f[2]->valuestring : "",
-		cJSON_IsString(f[3]) ? f[3]->valuestring : "", (long long)f[4]->valuedouble,
-		duration_format((int64_t)f[5]->valuedouble, t, sizeof t), cJSON_IsString(f[6]) ? f[6]->valuestring : "",
-		short_time(created, cr, sizeof cr));
 }
 
 static void print_job_full(const cJSON *j)
@@ -268,6 +213,43 @@ static int list_json_text(struct ctl *c, cJSON *base_args, int64_t limit)
 	return 0;
 }
 
+/* Table or ids: brief rows parsed in place, printed through one buffer. */
+static int list_table_text(struct ctl *c, cJSON *base_args, int64_t limit, bool quiet, bool oldest_first)
+{
+	struct brief_row *rows = NULL;
+	size_t n = 0, cap = 0, ntexts = 0;
+	char *texts[64];
+	int64_t before = 0;
+	int rc = 0;
+	while ((int64_t)n < limit && ntexts < sizeof texts / sizeof texts[0]) {
+		cJSON *args = cJSON_Duplicate(base_args, 1);
+		cJSON_AddTrueToObject(args, "brief");
+		cJSON_AddNumberToObject(args, "limit", (double)(limit - (int64_t)n));
+		if (before)
+			cJSON_AddNumberToObject(args, "before_id", (double)before);
+		char *text = NULL;
+		size_t len = 0;
+		enum status st = ctl_call_text(c, "job.list", args, &text, &len);
+		if (st != ST_OK) {
+			rc = ctl_report(c, st);
+			goto out;
+		}
+		texts[ntexts++] = text; /* the rows point into it */
+		if (brief_parse(text, &rows, &n, &cap, &before) < 0) {
+			rc = ctl_fail(c, ST_INTERNAL, "malformed job.list reply from gpuaasd");
+			goto out;
+		}
+		if (before <= 0)
+			break;
+	}
+	brief_print(rows, n, oldest_first, quiet);
+out:
+	for (size_t i = 0; i < ntexts; i++)
+		free(texts[i]);
+	free(rows);
+	return rc;
+}
+
 static int list_common(struct ctl *c, cJSON *args, int64_t limit, bool quiet, bool oldest_first)
 {
 	if (c->json && !oldest_first) {
@@ -275,48 +257,28 @@ static int list_common(struct ctl *c, cJSON *args, int64_t limit, bool quiet, bo
 		cJSON_Delete(args);
 		return rc;
 	}
+	if (!c->json) {
+		int rc = list_table_text(c, args, limit, quiet, oldest_first);
+		cJSON_Delete(args);
+		return rc;
+	}
 	cJSON *jobs = NULL;
-	if (!c->json)
-		cJSON_AddTrueToObject(args, "brief");
 	enum status st = fetch_jobs(c, args, limit, &jobs);
 	cJSON_Delete(args);
 	if (st != ST_OK)
 		return ctl_report(c, st);
 	int n = cJSON_GetArraySize(jobs);
-	if (c->json) {
-		cJSON *o = cJSON_CreateObject();
-		if (oldest_first) {
-			cJSON *rev = cJSON_CreateArray();
-			for (int i = n - 1; i >= 0; i--)
-				cJSON_AddItemToArray(rev, cJSON_DetachItemFromArray(jobs, i));
-			cJSON_Delete(jobs);
-			jobs = rev;
-		}
-		cJSON_AddItemToObject(o, "jobs", jobs);
-		print_json(o);
-		cJSON_Delete(o);
-		return 0;
-	}
-	if (!quiet)
-		table_header();
-	/* cJSON_GetArrayItem walks the list: index an array of pointers once. */
-	const cJSON **rows = calloc((size_t)n + 1, sizeof *rows);
-	if (!rows) {
+	cJSON *o = cJSON_CreateObject();
+	if (oldest_first) {
+		cJSON *rev = cJSON_CreateArray();
+		for (int i = n - 1; i >= 0; i--)
+			cJSON_AddItemToArray(rev, cJSON_DetachItemFromArray(jobs, i));
 		cJSON_Delete(jobs);
-		return ctl_fail(c, ST_INTERNAL, "out of memory");
+		jobs = rev;
 	}
-	int k = 0;
-	const cJSON *it;
-	cJSON_ArrayForEach(it, jobs) rows[k++] = it;
-	for (k = 0; k < n; k++) {
-		const cJSON *j = rows[oldest_first ? n - 1 - k : k];
-		if (quiet)
-			printf("%lld\n", (long long)cJSON_GetArrayItem(j, 0)->valuedouble);
-		else
-			table_row(j);
-	}
-	free(rows);
-	cJSON_Delete(jobs);
+	cJSON_AddItemToObject(o, "jobs", jobs);
+	print_json(o);
+	cJSON_Delete(o);
 	return 0;
 }
 

@@ -331,3 +331,19 @@ def test_list_paging_and_states(daemon):
     page = r.call("job.list", {"limit": 10, "before_id": ids[50]}, token=tok)["data"]["jobs"]
     assert [j["id"] for j in page] == sorted(ids[:50], reverse=True)[:10]
     r.close()
+
+
+def test_table_renders_names_exactly(daemon):
+    daemon.add_user("alice", quota="100h")
+    names = ['say "hi"', "back\\slash", "grüße ☃", "x" * 40]
+    ids = [int(daemon.ok("submit", "--gpu", "T4", "--name", n, user="alice").stdout) for n in names]
+    lines = daemon.ok("list", user="alice").stdout.splitlines()
+    assert len(lines) == 1 + len(names)
+    body = "\n".join(lines[1:])
+    assert 'say "hi"' in body and "back\\slash" in body and "grüße ☃" in body and "x" * 16 in body
+    assert "x" * 17 not in body  # cut to the column
+    # Names round-trip exactly through --json and show.
+    got = {j["id"]: j["name"] for j in daemon.json("list", user="alice")["jobs"]}
+    assert [got[i] for i in ids] == names
+    pending = daemon.ok("admin", "pending", "-q").stdout.split()
+    assert [int(x) for x in pending] == ids  # oldest first
