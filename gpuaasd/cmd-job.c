@@ -575,6 +575,15 @@ void job_waiters_flush(struct daemon *d, bool committed)
 	}
 }
 
+void job_parked_abandon_all(void)
+{
+	for (int i = 0; i < WAIT_BUCKETS; i++)
+		while (wait_buckets[i])
+			park_abandon(wait_buckets[i]->req);
+	while (log_waiters)
+		park_abandon(log_waiters->req);
+}
+
 void job_waiters_shutdown(void)
 {
 	free(wake_ids);

@@ -410,7 +410,9 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 		sqlite3_db_config(db->h, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 		sqlite3_db_config(db->h, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 		sqlite3_db_config(db->h, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
-		sqlite3_busy_timeout(db->h, 5000);
+		/* Only an outside process can hold the lock: give up fast (UNAVAILABLE)
+		 * rather than stall the event loop. */
+		sqlite3_busy_timeout(db->h, 250);
 	}
 	if (rc != SQLITE_OK ||
 	    exec_sql(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;") < 0) {

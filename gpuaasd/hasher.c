@@ -38,6 +38,8 @@ struct hasher {
 	bool stopping;
 	struct hash_job *todo_head, *todo_tail;
 	int queued;
+	int busy; /* jobs taken by a worker, not yet on the done list */
+	pthread_cond_t idle;
 	struct hash_job *done; /* finished, waiting for the loop */
 };
 
@@ -56,6 +58,7 @@ static void *worker(void *arg)
 		h->todo_head = j->next;
 		if (!h->todo_head)
 			h->todo_tail = NULL;
+		h->busy++;
 		pthread_mutex_unlock(&h->mu);
 
 		if (j->verify) {
@@ -71,6 +74,8 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&h->mu);
 		j->next = h->done;
 		h->done = j;
+		h->busy--;
+		pthread_cond_broadcast(&h->idle);
 		pthread_mutex_unlock(&h->mu);
 		uint64_t one = 1;
 		(void)!write(h->efd, &one, sizeof one);
@@ -118,6 +123,7 @@ struct hasher *hasher_create(struct loop *loop, int threads)
 		goto fail;
 	pthread_mutex_init(&h->mu, NULL);
 	pthread_cond_init(&h->cv, NULL);
+	pthread_cond_init(&h->idle, NULL);
 	if (loop_add(loop, h->efd, EPOLLIN, on_done, h) < 0)
 		goto fail_sync;
 	/* Workers must not take the daemon's signals (they are read through a
@@ -137,6 +143,7 @@ struct hasher *hasher_create(struct loop *loop, int threads)
 	}
 	return h;
 fail_sync:
+	pthread_cond_destroy(&h->idle);
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
 fail:
@@ -168,10 +175,20 @@ void hasher_destroy(struct hasher *h)
 	h->todo_head = h->todo_tail = NULL;
 	loop_del(h->loop, h->efd);
 	close(h->efd);
+	pthread_cond_destroy(&h->idle);
 	pthread_cond_destroy(&h->cv);
 	pthread_mutex_destroy(&h->mu);
 	free(h->threads);
 	free(h);
+}
+
+void hasher_drain(struct hasher *h)
+{
+	pthread_mutex_lock(&h->mu);
+	while (h->todo_head || h->busy > 0)
+		pthread_cond_wait(&h->idle, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+	on_done(h->loop, h->efd, 0, h);
 }
 
 static int submit(struct hasher *h, struct hash_job *j)

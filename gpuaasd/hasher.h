@@ -19,6 +19,9 @@ struct hasher *hasher_create(struct loop *loop, int threads);
 /* Stops the workers; every job still queued gets its callback with
  * error = true, finished ones their result. NULL is a no-op. */
 void hasher_destroy(struct hasher *h);
+/* Blocks until every queued job has finished, then runs their callbacks
+ * here (tests and fuzzers, which run no loop). */
+void hasher_drain(struct hasher *h);
 /* Queues a new-hash job of password at cost. 0, or -1 when the queue is full
  * (the caller answers UNAVAILABLE). The password is copied and wiped. */
 int hasher_hash(struct hasher *h, const char *password, int cost, hasher_done_cb cb, void *arg);

@@ -46,6 +46,8 @@ void job_waiters_flush(struct daemon *d, bool committed);
 /* A running job's log grew (or its job ended): answers job.logs requests
  * that follow it (cmd-job.c). */
 void job_log_wake(struct daemon *d, int64_t job_id);
+/* Ends every parked request with UNAVAILABLE (tests and fuzzers). */
+void job_parked_abandon_all(void);
 /* Frees the registry's memory at exit. */
 void job_waiters_shutdown(void);
 

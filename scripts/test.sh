@@ -78,6 +78,16 @@ else
   echo "FAILED: ASan build (see $OUT/build-asan-build.log)"; tail -30 "$OUT/build-asan-build.log"; failed=$((failed + 1))
 fi
 
+# libFuzzer targets, each for FUZZ_SECONDS (default 60): a crash, leak or
+# sanitizer report fails.
+while read -r line; do
+  echo "$line"
+  case "$line" in
+    "fuzz "*": ok"*) passed=$((passed + 1)) ;;
+    "fuzz "*) failed=$((failed + 1)) ;;
+  esac
+done < <(FUZZ_OUT="$OUT" bash scripts/fuzz.sh 2>&1)
+
 # Benchmark smoke run (a benchmark, not a timed test: it only has to work).
 if [ -x build/tests/bench/gpuaas-bench ]; then
   if GPUAAS_BUILD="$ROOT/build" bash tests/bench/run.sh --smoke >"$OUT/bench-smoke.log" 2>&1; then

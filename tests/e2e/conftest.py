@@ -3,6 +3,7 @@ dir and drives the real gpuctl (and raw sockets for protocol abuse)."""
 import json
 import os
 import signal
+import sqlite3
 import socket
 import struct
 import subprocess
@@ -75,6 +76,7 @@ class Raw:
 class Daemon:
     def __init__(self, tmp, args=(), env=None, name="d"):
         self.tmp = str(tmp)
+        self.name = name
         self.sock = os.path.join(self.tmp, name + ".sock")
         self.state = os.path.join(self.tmp, name + "-state")
         self.log_path = os.path.join(self.tmp, name + ".log")
@@ -149,7 +151,7 @@ class Daemon:
 
     # ---- gpuctl -------------------------------------------------------------------
     def token_file(self, user):
-        return os.path.join(self.tmp, "tokens", user, "token")
+        return os.path.join(self.tmp, "tokens-" + self.name, user, "token")
 
     def ctl(self, *args, user="admin", input=None, env=None, timeout=60):
         e = dict(os.environ)
@@ -194,6 +196,24 @@ class Daemon:
 
     def raw(self):
         return Raw(self.sock)
+
+
+def check_invariant(d):
+    """For every user: reserved = sum over live jobs of count x time_limit, and
+    remaining = grants + sets - charges from the ledger (CONTRACT §6)."""
+    db = sqlite3.connect("file:%s/gpuaas.db?mode=ro" % d.state, uri=True)
+    try:
+        for uid, name, remaining, reserved in db.execute("SELECT id, username, quota, reserved FROM users"):
+            live = db.execute("SELECT coalesce(sum(gpu_count * time_limit), 0) FROM jobs WHERE owner_id = ? "
+                              "AND status IN ('PENDING','APPROVED','RUNNING')", (uid,)).fetchone()[0]
+            assert reserved == live, (name, reserved, live)
+            ledger = db.execute("SELECT coalesce(sum(delta), 0) FROM quota_ledger WHERE user_id = ?",
+                                (uid,)).fetchone()[0]
+            assert remaining == ledger, (name, remaining, ledger)
+            assert remaining >= 0 and reserved >= 0
+    finally:
+        db.close()
+
 
 
 @pytest.fixture

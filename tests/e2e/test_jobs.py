@@ -2,14 +2,13 @@
 isolation, races and restarts."""
 import json
 import os
-import sqlite3
 import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import GPUCTL
+from conftest import GPUCTL, check_invariant
 
 JOB_KEYS = {"id", "name", "owner", "gpu_type", "gpu_count", "time_limit", "status", "reason", "created_at",
             "approved_at", "approved_by", "started_at", "finished_at", "charged_seconds", "exit_code", "command"}
@@ -17,23 +16,6 @@ JOB_KEYS = {"id", "name", "owner", "gpu_type", "gpu_count", "time_limit", "statu
 
 def quota(d, user):
     return d.json("quota", user=user)
-
-
-def check_invariant(d):
-    """For every user: reserved = sum over live jobs of count x time_limit, and
-    remaining = grants + sets - charges from the ledger (CONTRACT §6)."""
-    db = sqlite3.connect("file:%s/gpuaas.db?mode=ro" % d.state, uri=True)
-    try:
-        for uid, name, remaining, reserved in db.execute("SELECT id, username, quota, reserved FROM users"):
-            live = db.execute("SELECT coalesce(sum(gpu_count * time_limit), 0) FROM jobs WHERE owner_id = ? "
-                              "AND status IN ('PENDING','APPROVED','RUNNING')", (uid,)).fetchone()[0]
-            assert reserved == live, (name, reserved, live)
-            ledger = db.execute("SELECT coalesce(sum(delta), 0) FROM quota_ledger WHERE user_id = ?",
-                                (uid,)).fetchone()[0]
-            assert remaining == ledger, (name, remaining, ledger)
-            assert remaining >= 0 and reserved >= 0
-    finally:
-        db.close()
 
 
 def test_lifecycle_with_exact_quota(daemon):
