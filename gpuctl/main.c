@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/paths.h"
+#include "gpuctl/complete.h"
 #include "gpuctl/ctl.h"
 #include "gpuctl/shell.h"
 
@@ -15,10 +16,39 @@ static void usage(FILE *out)
 		     "Commands:\n");
 	for (const struct ctl_cmd *c = ctl_commands; c->name; c++)
 		fprintf(out, "  %s\n", c->usage);
-	fprintf(out, "  shell\n  help [COMMAND]\n\n"
+	fprintf(out, "  shell\n  ping\n  help [COMMAND]\n\n"
 		     "Exit codes: 0 ok, 1 failed, 2 usage, 3 not authenticated, 4 forbidden, 5 not found,\n"
 		     "6 quota exceeded, 7 daemon unreachable, 8 timed out, 9 try again later.\n"
 		     "See gpuctl(1).\n");
+}
+
+static void print_candidate(void *arg, const char *s)
+{
+	(void)arg;
+	printf("%s\n", s);
+}
+
+/* Writes s escaped for scdoc (which gives '*', '_' and '\\' meaning). */
+static void scd_escaped(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '*' || *s == '_' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+}
+
+/* The COMMANDS section of gpuctl(1), from the same table as `help`, so the
+ * man page and the help can never disagree (built by meson). */
+static void print_man_commands(void)
+{
+	for (const struct ctl_cmd *c = ctl_commands; c->name; c++) {
+		putchar('*');
+		scd_escaped(c->usage);
+		printf("*\n\t");
+		scd_escaped(c->help);
+		printf("\n\n");
+	}
 }
 
 /* Runs one command line (argv mode and the shell share this). */
@@ -28,7 +58,31 @@ int ctl_run(struct ctl *c, int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (strcmp(argv[0], "ping") == 0) {
+		cJSON *data = NULL;
+		enum status st = ctl_call(c, "sys.ping", NULL, false, &data);
+		cJSON_Delete(data);
+		if (st != ST_OK)
+			return ctl_report(c, st);
+		if (!c->in_shell)
+			printf(c->json ? "{\"pong\":true}\n" : "gpuaasd at %s answers\n", c->socket_path);
+		return 0;
+	}
+	if (strcmp(argv[0], "__complete") == 0) {
+		/* For the bash and zsh completion scripts: __complete WORDS... -- CURRENT */
+		int dash = argc;
+		for (int i = 1; i < argc; i++)
+			if (strcmp(argv[i], "--") == 0)
+				dash = i;
+		const char *text = dash + 1 < argc ? argv[dash + 1] : "";
+		ctl_complete(c, argv + 1, dash - 1, text, print_candidate, NULL);
+		return 0;
+	}
 	if (strcmp(argv[0], "help") == 0) {
+		if (argc == 2 && strcmp(argv[1], "--man") == 0) {
+			print_man_commands();
+			return 0;
+		}
 		if (argc == 1) {
 			usage(stdout);
 			return 0;

@@ -14,6 +14,7 @@
 
 #include "common/json.h"
 #include "common/paths.h"
+#include "gpuctl/complete.h"
 #include "gpuctl/shell.h"
 
 static struct ctl *shell_ctl;
@@ -126,33 +127,10 @@ static char *cand_generator(const char *text, int state)
 	return NULL;
 }
 
-/* Asks the daemon quietly; failures just mean fewer candidates. */
-static void add_gpu_types(void)
+static void cand_add_cb(void *arg, const char *s)
 {
-	cJSON *data = NULL;
-	if (ctl_call(shell_ctl, "gpu.list", NULL, true, &data) != ST_OK)
-		return;
-	const cJSON *g;
-	cJSON_ArrayForEach(g, json_get(data, "gpus"))
-	cand_add(jstr(g, "type"));
-	cJSON_Delete(data);
-}
-
-static void add_job_ids(void)
-{
-	cJSON *args = cJSON_CreateObject();
-	cJSON_AddNumberToObject(args, "limit", 200);
-	cJSON *data = NULL;
-	if (ctl_call(shell_ctl, "job.list", args, true, &data) != ST_OK)
-		return;
-	const cJSON *j;
-	cJSON_ArrayForEach(j, json_get(data, "jobs"))
-	{
-		char id[32];
-		snprintf(id, sizeof id, "%lld", (long long)jint(j, "id"));
-		cand_add(id);
-	}
-	cJSON_Delete(data);
+	(void)arg;
+	cand_add(s);
 }
 
 static char **shell_complete(const char *text, int start, int end)
@@ -166,43 +144,10 @@ static char **shell_complete(const char *text, int start, int end)
 	free(head);
 	if (n < 0)
 		return NULL;
-	if (n == 0) {
-		for (const struct ctl_cmd *c = ctl_commands; c->name; c++) {
-			char first[64];
-			snprintf(first, sizeof first, "%s", c->name);
-			first[strcspn(first, " ")] = '\0';
-			cand_add(first);
-		}
-		cand_add("help");
+	/* In the shell the first word is already the command. */
+	ctl_complete(shell_ctl, words, n, text, cand_add_cb, NULL);
+	if (n == 0 && strncmp("exit", text, strlen(text)) == 0)
 		cand_add("exit");
-	} else if (n == 1 && (strcmp(words[0], "admin") == 0 || strcmp(words[0], "help") == 0)) {
-		for (const struct ctl_cmd *c = ctl_commands; c->name; c++) {
-			if (strcmp(words[0], "admin") == 0) {
-				if (strncmp(c->name, "admin ", 6) == 0)
-					cand_add(c->name + 6);
-			} else {
-				char first[64];
-				snprintf(first, sizeof first, "%s", c->name);
-				first[strcspn(first, " ")] = '\0';
-				cand_add(first);
-			}
-		}
-	} else {
-		int used = 0;
-		const struct ctl_cmd *cmd = ctl_find(n, words, &used);
-		const char *prev = words[n - 1];
-		if (cmd && (strcmp(prev, "--gpu") == 0 || strcmp(prev, "-g") == 0)) {
-			add_gpu_types();
-		} else if (cmd && text[0] == '-') {
-			char opts[256];
-			snprintf(opts, sizeof opts, "%s --help", cmd->options);
-			char *save = NULL;
-			for (char *t = strtok_r(opts, " ", &save); t; t = strtok_r(NULL, " ", &save))
-				cand_add(t);
-		} else if (cmd && strstr(cmd->usage, "ID")) {
-			add_job_ids();
-		}
-	}
 	free_words(words, n);
 	return rl_completion_matches(text, cand_generator);
 }

@@ -5,7 +5,7 @@ set -euo pipefail
 PKGS=(build-essential meson ninja-build pkg-config
       libsqlite3-dev libcjson-dev libjwt-dev libcrypt-dev libreadline-dev libsystemd-dev
       libcmocka-dev python3 python3-pytest sqlite3 procps
-      clang libclang-rt-14-dev valgrind)
+      clang libclang-rt-14-dev valgrind scdoc zsh bash-completion systemd)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
