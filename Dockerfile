@@ -28,6 +28,6 @@ COPY --from=build /out/usr/bin/gpuctl /usr/bin/gpuctl
 USER gpuaas
 ENV GPUAAS_SOCKET=/run/gpuaas/gpuaasd.sock
 VOLUME ["/var/lib/gpuaas", "/run/gpuaas"]
-HEALTHCHECK --interval=30s --timeout=3s --start-period=5s \
+HEALTHCHECK --interval=15s --timeout=3s --start-period=5s \
   CMD ["/usr/bin/gpuctl", "ping"]
 ENTRYPOINT ["/usr/sbin/gpuaasd", "--socket", "/run/gpuaas/gpuaasd.sock", "--state-dir", "/var/lib/gpuaas"]

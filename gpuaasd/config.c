@@ -319,17 +319,31 @@ static enum config_result parse_file(struct config *cfg, const char *path, bool 
 		if (cfg->set_on_cmdline[idx])
 			continue;
 		if (only_reloadable && !o->reloadable) {
-			/* Validate anyway so a broken file is reported. */
+			/* Validate anyway so a broken file is reported, and say so
+			 * when a value that needs a restart has changed. */
 			struct config scratch;
 			config_init(&scratch);
 			int rc = opt_set(&scratch, o, value, why, sizeof why);
+			bool changed = false;
+			if (rc == 0) {
+				const char *fa = (const char *)cfg + o->offset, *fb = (const char *)&scratch + o->offset;
+				if (o->type == OPT_STRING || o->type == OPT_EXECUTOR || o->type == OPT_GPUS) {
+					const char *sa = *(char *const *)fa, *sb = *(char *const *)fb;
+					changed = !sa || !sb || strcmp(sa, sb) != 0;
+				} else {
+					size_t sz = o->type == OPT_DOUBLE ? sizeof(double) : o->type == OPT_LOGLEVEL ?
+						sizeof(enum log_level) : sizeof(int64_t);
+					changed = memcmp(fa, fb, sz) != 0;
+				}
+			}
 			config_finish(&scratch);
 			if (rc < 0) {
 				snprintf(err, errlen, "%s:%d: bad value for %s: %s", path, lineno, key, why);
 				res = CONFIG_ERROR;
 				break;
 			}
-			log_event(LOG_DEBUG, "config.reload.skipped", "key=%s why=needs-restart", key);
+			if (changed)
+				log_event(LOG_WARN, "config.reload.needs_restart", "file=%s line=%d key=%s", path, lineno, key);
 			continue;
 		}
 		if (opt_set(cfg, o, value, why, sizeof why) < 0) {

@@ -259,11 +259,14 @@ def test_sighup_reloads_limits(daemon_factory, tmp_path):
     d.login()
     d.ok("admin", "quota", "admin", "--set", "100h")
     assert d.ctl("submit", "--time", "2h").returncode == 2
-    conf.write_text("max_time = 3h\nlog_level = debug\n")
+    conf.write_text("max_time = 3h\nlog_level = debug\ngpus = T4:1\n")
     d.proc.send_signal(1)
     time.sleep(0.3)
     assert d.ctl("submit", "--time", "2h").returncode == 0
-    conf.write_text("max_time = oops\n")
+    # What needs a restart is said, and not applied.
+    assert "event=config.reload.needs_restart" in d.read_log() and "key=gpus" in d.read_log()
+    assert len(d.json("gpus")["gpus"]) == 3
+    conf.write_text("max_time = oops\n")  # a bad file: logged, the old values stay
     d.proc.send_signal(1)
     time.sleep(0.3)
     assert "config.reload_failed" in d.read_log()
