@@ -43,6 +43,7 @@ struct local_job {
 	struct timer *kill_timer;
 	bool stopping;
 	bool timed_out;
+	bool daemon_stopping;
 };
 
 struct local {
@@ -415,7 +416,10 @@ static void finish(struct local *lx, struct local_job *j, int status)
 	char reason[128];
 	enum job_state to;
 	int exit_code = -1;
-	if (j->timed_out) {
+	if (j->daemon_stopping) {
+		to = JOB_FAILED;
+		snprintf(reason, sizeof reason, "lost: daemon stopped");
+	} else if (j->timed_out) {
 		to = JOB_FAILED;
 		snprintf(reason, sizeof reason, "time limit");
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
@@ -453,6 +457,22 @@ static void local_on_sigchld(void *self)
 	}
 }
 
+static void local_stop_all(void *self)
+{
+	struct local *lx = self;
+	/* Killed now and recorded now, charged what they ran: a stopped daemon
+	 * must not leave jobs that look RUNNING. */
+	while (lx->jobs) {
+		struct local_job *j = lx->jobs;
+		j->daemon_stopping = true;
+		signal_job(j, SIGKILL);
+		int status = 0;
+		while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		finish(lx, j, status);
+	}
+}
+
 const struct executor exec_local = {
 	.name = "local",
 	.resumable = false,
@@ -461,5 +481,6 @@ const struct executor exec_local = {
 	.destroy = local_destroy,
 	.launch = local_launch,
 	.cancel = local_cancel,
+	.stop_all = local_stop_all,
 	.on_sigchld = local_on_sigchld,
 };

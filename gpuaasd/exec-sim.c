@@ -119,5 +119,6 @@ const struct executor exec_sim = {
 	.destroy = sim_destroy,
 	.launch = sim_launch,
 	.cancel = sim_cancel,
+	.stop_all = NULL,
 	.on_sigchld = NULL,
 };

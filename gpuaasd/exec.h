@@ -36,6 +36,9 @@ struct executor {
 	/* Asks a running job to stop because it was cancelled. The executor
 	 * reports the end through sched_job_done (now or later). */
 	void (*cancel)(void *self, int64_t job_id);
+	/* The daemon is stopping: end every job now, each reported through
+	 * sched_job_done. NULL for resumable executors (their jobs go on). */
+	void (*stop_all)(void *self);
 	/* SIGCHLD arrived (executors that run processes); may be NULL. */
 	void (*on_sigchld)(void *self);
 };

@@ -357,6 +357,9 @@ shutdown:
 	hasher_destroy(d.hasher);
 	if (d.disp)
 		dispatch_commit(d.disp);
+	sched_shutdown(d.sched);
+	if (d.disp)
+		dispatch_commit(d.disp);
 	sched_destroy(d.sched);
 	if (d.disp)
 		dispatch_commit(d.disp);

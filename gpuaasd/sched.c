@@ -130,6 +130,12 @@ static void running_free(struct running *r)
 	free(r);
 }
 
+void sched_shutdown(struct sched *s)
+{
+	if (s && s->ex->stop_all)
+		s->ex->stop_all(s->ex_state);
+}
+
 void sched_destroy(struct sched *s)
 {
 	if (!s)
@@ -270,13 +276,15 @@ static void release_devices(struct sched *s, struct running *r)
 	if (r->type_idx < 0)
 		return;
 	struct type_state *t = &s->types[r->type_idx];
+	/* Only devices it really holds (after a restart with a smaller
+	 * inventory some may be gone). */
 	for (int i = 0; i < r->count; i++) {
-		if (r->devices[i] >= 0 && r->devices[i] < t->total) {
+		if (r->devices[i] >= 0 && r->devices[i] < t->total && t->holder[r->devices[i]] == r->job_id) {
 			t->used[r->devices[i]] = 0;
 			t->holder[r->devices[i]] = 0;
+			t->busy--;
 		}
 	}
-	t->busy -= r->count;
 	t->dirty = true;
 }
 
@@ -593,20 +601,70 @@ static int recover_running(void *arg, const struct job_row *row)
 	s->running = r;
 	if (idx >= 0) {
 		for (int i = 0; i < r->count; i++) {
-			if (r->devices[i] >= 0) {
-				s->types[idx].used[r->devices[i]] = 1;
-				s->types[idx].holder[r->devices[i]] = r->job_id;
+			int k = r->devices[i];
+			if (k >= 0 && !s->types[idx].used[k]) {
+				s->types[idx].used[k] = 1;
+				s->types[idx].holder[k] = r->job_id;
+				s->types[idx].busy++;
 			}
 		}
-		s->types[idx].busy += r->count;
 	}
 	return 0;
+}
+
+struct unfit {
+	struct sched *s;
+	int64_t ids[256];
+	char why[256][96];
+	int n;
+};
+
+/* Approved jobs that this inventory can never run (type gone, or more GPUs
+ * than there are now): found at start, after a restart with a new --gpus. */
+static int find_unfit(void *arg, const struct job_row *row)
+{
+	struct unfit *u = arg;
+	int idx = inventory_find(&u->s->d->inv, row->gpu_type);
+	if (idx >= 0 && row->gpu_count <= u->s->types[idx].total)
+		return 0;
+	if (u->n == 256)
+		return 1;
+	snprintf(u->why[u->n], sizeof u->why[u->n], "gpuaasd: the job needs %lld %s, the inventory has %d",
+		(long long)row->gpu_count, row->gpu_type, idx >= 0 ? u->s->types[idx].total : 0);
+	u->ids[u->n++] = row->id;
+	return 0;
+}
+
+struct cancel_args {
+	int64_t id;
+	const char *why;
+};
+
+static int cancel_unfit(struct daemon *d, void *arg)
+{
+	struct cancel_args *a = arg;
+	char msg[256];
+	return jobs_cancel(d, a->id, a->why, msg, sizeof msg) == ST_OK ? 0 : -1;
 }
 
 int sched_start(struct sched *s)
 {
 	if (db_job_max_seq(s->d->db, &s->seq) < 0)
 		return -1;
+	struct unfit *u = calloc(1, sizeof *u);
+	if (!u)
+		return -1;
+	u->s = s;
+	if (db_job_queue(s->d->db, find_unfit, u) < 0) {
+		free(u);
+		return -1;
+	}
+	for (int i = 0; i < u->n; i++) {
+		struct cancel_args a = {u->ids[i], u->why[i]};
+		if (dispatch_run_write(s->d->disp, cancel_unfit, &a) == 0)
+			log_event(LOG_WARN, "job.cancelled", "job=%lld why=\"%s\"", (long long)u->ids[i], u->why[i]);
+	}
+	free(u);
 	if (db_job_queue(s->d->db, queue_reload_cb, s) < 0)
 		return -1;
 	if (db_job_running(s->d->db, recover_running, s) < 0)

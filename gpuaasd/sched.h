@@ -18,6 +18,9 @@ struct sched;
 int sched_create(struct daemon *d, struct sched **out, char *err, size_t errlen);
 /* Recovers queues and running jobs from the database (after a restart). */
 int sched_start(struct sched *s);
+/* The daemon is stopping: jobs that cannot outlive it end now (their ends
+ * go into the batch; commit after). */
+void sched_shutdown(struct sched *s);
 void sched_destroy(struct sched *s);
 
 /* An approved job joins its type's queue (seq: approval order). */

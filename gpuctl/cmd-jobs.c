@@ -26,6 +26,16 @@ static int parse_id(struct ctl *c, const char *cmd, const char *text, int64_t *o
 	return 0;
 }
 
+/* The one ID argument of show and logs. */
+static int one_id(struct ctl *c, const char *cmd, int npos, char **pos, int64_t *id)
+{
+	if (npos != 1) {
+		ctl_fail(c, ST_USAGE, "usage: gpuctl %s ID (see gpuctl %s --help)", cmd, cmd);
+		return -1;
+	}
+	return parse_id(c, cmd, pos[0], id);
+}
+
 static int parse_dur(struct ctl *c, const char *cmd, const char *opt, const char *text, int64_t *out)
 {
 	if (duration_parse(text, out) < 0) {
@@ -336,9 +346,7 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	if (parse_opts(c, argc, argv, NULL, pos, 1, &npos, NULL, NULL) < 0)
 		return EXIT_USAGE;
 	int64_t id;
-	if (npos != 1)
-		return ctl_fail(c, ST_USAGE, "usage: gpuctl show ID");
-	if (parse_id(c, "show", pos[0], &id) < 0)
+	if (one_id(c, "show", npos, pos, &id) < 0)
 		return EXIT_USAGE;
 	cJSON *args = cJSON_CreateObject();
 	cJSON_AddNumberToObject(args, "id", (double)id);
@@ -580,9 +588,7 @@ int cmd_logs(struct ctl *c, int argc, char **argv)
 	if (parse_opts(c, argc, argv, specs, pos, 1, &npos, NULL, NULL) < 0)
 		return EXIT_USAGE;
 	int64_t id;
-	if (npos != 1)
-		return ctl_fail(c, ST_USAGE, "usage: gpuctl logs ID [-f]");
-	if (parse_id(c, "logs", pos[0], &id) < 0)
+	if (one_id(c, "logs", npos, pos, &id) < 0)
 		return EXIT_USAGE;
 	int64_t offset = 0;
 	for (;;) {

@@ -329,3 +329,25 @@ def test_table_renders_names_exactly(daemon):
     assert [got[i] for i in ids] == names
     pending = daemon.ok("admin", "pending", "-q").stdout.split()
     assert [int(x) for x in pending] == ids  # oldest first
+
+
+def test_restart_with_smaller_inventory_cancels_unfit_jobs(daemon_factory):
+    d = daemon_factory(args=["--gpus", "A100:4,T4:1"])
+    d.login()
+    d.add_user("alice", quota="100h")
+    blocker = int(d.ok("submit", "--gpu", "A100", "--count", "4", "--time", "2h", user="alice").stdout)
+    big = int(d.ok("submit", "--gpu", "A100", "--count", "3", "--time", "1h", user="alice").stdout)
+    t4 = int(d.ok("submit", "--gpu", "T4", "--count", "1", "--time", "2h", user="alice").stdout)
+    t4b = int(d.ok("submit", "--gpu", "T4", "--count", "1", "--time", "1h", user="alice").stdout)
+    d.ok("admin", "approve", blocker, big, t4, t4b)
+    assert d.json("show", big)["status"] == "APPROVED"
+    d.stop()
+    d.args = [a for a in d.args if a not in ("--gpus", "A100:4,T4:1")] + ["--gpus", "A100:2,T4:1"]
+    d.start()
+    job = d.json("show", big)
+    assert job["status"] == "CANCELLED" and "needs 3 A100, the inventory has 2" in job["reason"]
+    assert job["charged_seconds"] == 0
+    assert d.json("show", t4b)["status"] == "APPROVED"  # still fits: waits for the T4
+    for g in d.json("gpus")["gpus"]:
+        assert 0 <= g["busy"] <= g["total"] and g["free"] >= 0, g
+    check_invariant(d)

@@ -189,3 +189,18 @@ def test_restart_marks_running_local_jobs_lost(local):
 def test_submit_without_command_refused(local):
     p = local.ctl("submit", "--gpu", "T4")
     assert p.returncode == 2 and "give the command" in p.stderr
+
+
+def test_clean_stop_records_running_jobs(local):
+    j = run(local, "sleep", "600")
+    deadline = time.time() + 10
+    while local.json("show", j)["status"] != "RUNNING" and time.time() < deadline:
+        time.sleep(0.05)
+    local.stop()
+    # Recorded at the stop itself, not at some later start.
+    import sqlite3
+    db = sqlite3.connect("file:%s/gpuaas.db?mode=ro" % local.state, uri=True)
+    status, reason, reserved = db.execute("SELECT status, reason, reserved FROM jobs WHERE id = ?", (j,)).fetchone()
+    db.close()
+    assert (status, reason, reserved) == ("FAILED", "lost: daemon stopped", 0)
+    assert subprocess.run(["pgrep", "-f", "^sleep 600$"], capture_output=True).returncode != 0
