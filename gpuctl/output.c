@@ -81,8 +81,10 @@ int read_password(struct ctl *c, const char *prompt, bool from_stdin, char *buf,
 	quiet = old;
 	quiet.c_lflag &= (tcflag_t)~(ECHO | ECHONL);
 	quiet.c_lflag |= ICANON;
+	/* Echo off before the prompt is shown, so that nothing typed after the
+	 * prompt can be echoed; TCSADRAIN keeps what was typed ahead. */
+	tcsetattr(fd, TCSADRAIN, &quiet);
 	(void)!write(fd, prompt, strlen(prompt));
-	tcsetattr(fd, TCSAFLUSH, &quiet);
 	size_t n = 0;
 	int rc = 0;
 	for (;;) {
@@ -96,7 +98,7 @@ int read_password(struct ctl *c, const char *prompt, bool from_stdin, char *buf,
 			buf[n++] = ch;
 	}
 	buf[n] = '\0';
-	tcsetattr(fd, TCSAFLUSH, &old);
+	tcsetattr(fd, TCSADRAIN, &old);
 	(void)!write(fd, "\n", 1);
 	close(fd);
 	return rc;
