@@ -111,23 +111,37 @@ int db_job_get(struct db *db, int64_t id, db_job_cb cb, void *arg)
 	return rc;
 }
 
+/* Bits of enum job_state for PENDING, APPROVED, RUNNING (jobstate.h). */
+#define LIVE_STATES 0x7u
+
 int db_job_list(struct db *db, const struct job_filter *f, db_job_cb cb, void *arg)
 {
-	static const enum stmt_id pick[2][2][2] = {
-		/* [brief][state filter][one owner] */
-		{{STMT_JOB_LIST_ALL, STMT_JOB_LIST_OWN}, {STMT_JOB_LIST_STATE_ALL, STMT_JOB_LIST_STATE_OWN}},
-		{{STMT_JOB_BRIEF_ALL, STMT_JOB_BRIEF_OWN}, {STMT_JOB_BRIEF_STATE_ALL, STMT_JOB_BRIEF_STATE_OWN}},
-	};
-	enum stmt_id id = pick[f->brief][f->state_mask != 0][f->owner_id != 0];
-	sqlite3_stmt *st = db_stmt(db, id);
-	if (!st)
-		return -1;
-	if (f->owner_id)
+	sqlite3_stmt *st;
+	if (f->state_mask && (f->state_mask & ~LIVE_STATES) == 0) {
+		static const char *const live[] = {"PENDING", "APPROVED", "RUNNING"};
+		st = db_stmt(db, f->brief ? STMT_JOB_BRIEF_LIVE : STMT_JOB_LIST_LIVE);
+		if (!st)
+			return -1;
 		sqlite3_bind_int64(st, 1, f->owner_id);
+		for (int i = 0; i < 3; i++)
+			if (f->state_mask & (1u << i))
+				sqlite3_bind_text(st, 5 + i, live[i], -1, SQLITE_STATIC);
+	} else {
+		static const enum stmt_id pick[2][2][2] = {
+			/* [brief][state filter][one owner] */
+			{{STMT_JOB_LIST_ALL, STMT_JOB_LIST_OWN}, {STMT_JOB_LIST_STATE_ALL, STMT_JOB_LIST_STATE_OWN}},
+			{{STMT_JOB_BRIEF_ALL, STMT_JOB_BRIEF_OWN}, {STMT_JOB_BRIEF_STATE_ALL, STMT_JOB_BRIEF_STATE_OWN}},
+		};
+		st = db_stmt(db, pick[f->brief][f->state_mask != 0][f->owner_id != 0]);
+		if (!st)
+			return -1;
+		if (f->owner_id)
+			sqlite3_bind_int64(st, 1, f->owner_id);
+		if (f->state_mask)
+			sqlite3_bind_int64(st, 4, (sqlite3_int64)f->state_mask);
+	}
 	sqlite3_bind_int64(st, 2, f->before_id > 0 ? f->before_id : INT64_MAX);
 	sqlite3_bind_int64(st, 3, f->limit);
-	if (f->state_mask)
-		sqlite3_bind_int64(st, 4, (sqlite3_int64)f->state_mask);
 	return each_row_with(db, st, f->brief ? read_job_brief : read_job, cb, arg, NULL);
 }
 

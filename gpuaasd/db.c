@@ -80,6 +80,13 @@ static const char *const stmt_sql[STMT__COUNT] = {
 				     "WHERE j.owner_id = ?1 AND j.id < ?2 AND " STATE_BIT "ORDER BY j.id DESC LIMIT ?3",
 	[STMT_JOB_BRIEF_STATE_ALL] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
 				     "WHERE j.id < ?2 AND " STATE_BIT "ORDER BY j.id DESC LIMIT ?3",
+	/* Live states are few rows: found through jobs_status_id, not a scan. */
+	[STMT_JOB_LIST_LIVE] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+			       "WHERE j.status IN (?5, ?6, ?7) AND j.id < ?2 AND (?1 = 0 OR j.owner_id = ?1) "
+			       "ORDER BY j.id DESC LIMIT ?3",
+	[STMT_JOB_BRIEF_LIVE] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+				"WHERE j.status IN (?5, ?6, ?7) AND j.id < ?2 AND (?1 = 0 OR j.owner_id = ?1) "
+				"ORDER BY j.id DESC LIMIT ?3",
 	[STMT_JOB_SET_STATUS] = "UPDATE jobs SET status = ?3, reason = ?4, finished_at = ?5, reserved = 0, "
 				"charged_seconds = ?6, exit_code = ?7 WHERE id = ?1 AND status = ?2",
 	[STMT_JOB_COUNT] = "SELECT count(*) FROM jobs",
@@ -155,6 +162,8 @@ static const char *const migrations[] = {
 	"  reason TEXT NOT NULL DEFAULT ''"
 	");"
 	"CREATE INDEX ledger_user ON quota_ledger(user_id, kind);",
+	/* 1 -> 2: listing by live state (admin pending) without a full scan. */
+	"CREATE INDEX jobs_status_id ON jobs(status, id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 

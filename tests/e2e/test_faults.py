@@ -271,3 +271,34 @@ def test_sighup_reloads_limits(daemon_factory, tmp_path):
     time.sleep(0.3)
     assert "config.reload_failed" in d.read_log()
     assert d.ctl("submit", "--time", "2h").returncode == 0  # the old values stay
+
+
+def test_forward_migration_and_newer_schema_refused(daemon_factory):
+    d = daemon_factory()
+    d.login()
+    d.add_user("alice", quota="10h")
+    jid = int(d.ok("submit", user="alice").stdout)
+    d.stop()
+    path = os.path.join(d.state, "gpuaas.db")
+    # Make it look like a database of the first release (schema 1).
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX jobs_status_id")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    d.start()
+    assert "event=db.migrated version=2" in d.read_log()
+    assert d.json("show", jid, user="alice")["status"] == "PENDING"
+    assert [j["id"] for j in d.json("admin", "pending")["jobs"]] == [jid]
+    d.stop()
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    before = open(path, "rb").read()
+    d.start(wait=False)
+    assert d.proc.wait(15) != 0
+    d.log.close()
+    assert "newer than this gpuaasd knows" in d.read_log()
+    assert open(path, "rb").read() == before
