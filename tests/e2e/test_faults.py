@@ -1,6 +1,7 @@
 """Faults: kill -9 under a mixed write load, a full disk, a read-only or
 vanished state dir, a database locked by another process, bad sockets,
 corrupt and foreign databases, bad config files."""
+import contextlib
 import os
 import random
 import shutil
@@ -14,6 +15,17 @@ import pytest
 from conftest import ADMIN_PW, GPUAASD, Raw, check_invariant
 
 ROOT = os.geteuid() == 0
+
+
+@contextlib.contextmanager
+def tmpfs(path, size):
+    """A small tmpfs at path for the duration (needs root)."""
+    path.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", str(path)], check=True)
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)])
 
 
 class Load:
@@ -92,10 +104,7 @@ def test_kill9_under_mixed_write_load_20_times(daemon_factory):
 
 @pytest.mark.skipif(not ROOT, reason="needs root to mount a small tmpfs (run as root in CI)")
 def test_disk_full_then_recovery(daemon_factory, tmp_path):
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mnt)], check=True)
-    try:
+    with tmpfs(tmp_path / "small", "3m") as mnt:
         d = daemon_factory(start=False)
         d.state = str(mnt / "state")
         d.start()
@@ -130,16 +139,11 @@ def test_disk_full_then_recovery(daemon_factory, tmp_path):
         assert set(before) | {jid} <= ids
         check_invariant(d)
         d.stop()
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)])
 
 
 @pytest.mark.skipif(not ROOT, reason="needs root to remount a tmpfs read-only")
 def test_read_only_state_dir(daemon_factory, tmp_path):
-    mnt = tmp_path / "ro"
-    mnt.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)], check=True)
-    try:
+    with tmpfs(tmp_path / "ro", "8m") as mnt:
         d = daemon_factory(start=False)
         d.state = str(mnt / "state")
         d.start()
@@ -154,8 +158,6 @@ def test_read_only_state_dir(daemon_factory, tmp_path):
         assert d.proc.wait(15) != 0
         d.log.close()
         assert "gpuaasd: " in d.read_log()
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)])
 
 
 def test_database_locked_by_another_process(daemon):
