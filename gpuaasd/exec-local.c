@@ -285,10 +285,12 @@ static int local_launch(void *self, const struct exec_spec *spec)
 	/* The job's directory and log. */
 	char workdir[4200], logpath[4300];
 	snprintf(workdir, sizeof workdir, "%s/jobs/%lld", d->cfg.state_dir, (long long)spec->job_id);
-	if (mkdir(workdir, 0700) < 0 && errno != EEXIST)
+	if ((mkdir(workdir, 0700) < 0 && errno != EEXIST) ||
+	    (lx->drop_privileges && chown(workdir, lx->uid, lx->gid) < 0)) {
+		log_event(LOG_ERROR, "exec.local", "job=%lld error=\"%s: %s\"", (long long)spec->job_id, workdir,
+			strerror(errno));
 		goto out;
-	if (lx->drop_privileges && chown(workdir, lx->uid, lx->gid) < 0)
-		goto out;
+	}
 	snprintf(logpath, sizeof logpath, "%s/output.log", workdir);
 
 	/* Exactly its devices, by UUID when nvidia-smi told us, else by index. */
@@ -336,17 +338,21 @@ static int local_launch(void *self, const struct exec_spec *spec)
 	j->job_id = spec->job_id;
 	j->out_fd = -1;
 	j->log_fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (j->log_fd < 0)
+	if (j->log_fd < 0) {
+		log_event(LOG_ERROR, "exec.local", "job=%lld error=\"%s: %s\"", (long long)spec->job_id, logpath,
+			strerror(errno));
 		goto out;
+	}
 	struct stat st;
 	if (fstat(j->log_fd, &st) == 0)
 		j->log_bytes = st.st_size;
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		goto out;
 	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0)
+	pid_t pid = -1;
+	if (pipe2(pipefd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		log_event(LOG_ERROR, "exec.local", "job=%lld error=\"pipe/fork: %s\"", (long long)spec->job_id,
+			strerror(errno));
 		goto out;
+	}
 	if (pid == 0)
 		run_child(lx, spec, argv, envp, pipefd[1], workdir, parent);
 	close(pipefd[1]);
@@ -354,9 +360,13 @@ static int local_launch(void *self, const struct exec_spec *spec)
 	j->pid = pid;
 	j->out_fd = pipefd[0];
 	pipefd[0] = -1;
-	fcntl(j->out_fd, F_SETFL, fcntl(j->out_fd, F_GETFL) | O_NONBLOCK);
-	if (loop_add(d->loop, j->out_fd, EPOLLIN, on_output, j) < 0) {
-		kill(-pid, SIGKILL);
+	int fl = fcntl(j->out_fd, F_GETFL);
+	if (fl < 0 || fcntl(j->out_fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    loop_add(d->loop, j->out_fd, EPOLLIN, on_output, j) < 0) {
+		/* Without its output pipe the job cannot be supervised: end it. */
+		log_event(LOG_ERROR, "exec.local", "job=%lld error=\"output pipe: %s\"", (long long)spec->job_id,
+			strerror(errno));
+		signal_job(j, SIGKILL);
 		close(j->out_fd);
 		j->out_fd = -1;
 	}

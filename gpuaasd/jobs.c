@@ -246,30 +246,29 @@ static int collect_live(void *arg, const struct job_row *row)
 int jobs_cancel_all_of_user(struct daemon *d, int64_t owner_id, const char *reason, int64_t *count)
 {
 	*count = 0;
-	/* In rounds of 256: cancelling changes the set being read. */
-	for (;;) {
+	/* In rounds of 256, since cancelling changes the set being read. A
+	 * running job stays live until its executor ends it: it is asked to
+	 * stop (and counted) in the first round only. */
+	for (int round = 0;; round++) {
 		struct live_list l = {.n = 0};
-		int rc = db_job_live_of_user(d->db, owner_id, collect_live, &l);
-		if (rc < 0)
+		if (db_job_live_of_user(d->db, owner_id, collect_live, &l) < 0)
 			return -1;
-		if (l.n == 0)
-			return 0;
-		int progressed = 0;
+		int ended = 0;
 		for (int i = 0; i < l.n; i++) {
+			struct job_facts f;
+			if (load_facts(d, l.ids[i], &f) != 0)
+				return -1;
+			if (f.state == JOB_RUNNING && round > 0)
+				continue;
 			char msg[256];
 			enum status st = jobs_cancel(d, l.ids[i], reason, msg, sizeof msg);
 			if (st == ST_INTERNAL)
 				return -1;
-			struct job_facts f;
-			if (load_facts(d, l.ids[i], &f) == 0 && job_state_final(f.state)) {
-				progressed++;
+			if (st == ST_OK)
 				(*count)++;
-			} else if (st == ST_OK) {
-				/* a running job: its executor ends it shortly */
-				(*count)++;
-			}
+			ended += f.state != JOB_RUNNING;
 		}
-		if (progressed == 0)
-			return 0; /* only running jobs left, being stopped */
+		if (ended == 0)
+			return 0;
 	}
 }

@@ -336,18 +336,23 @@ static bool start_head(struct sched *s, int type_idx)
 	struct queued head = t->q[t->head];
 	if (head.count > t->total - t->busy)
 		return false;
-	t->head++;
 	struct job_copy jc = {0};
-	if (db_job_get(s->d->db, head.job_id, copy_job, &jc) != 0 || !jc.found)
-		return true; /* gone: skip it */
-	struct running *r = calloc(1, sizeof *r);
-	int *devs = calloc((size_t)head.count, sizeof *devs);
-	if (!r || !devs) {
-		free(r);
-		free(devs);
-		free(jc.command);
+	int rc = db_job_get(s->d->db, head.job_id, copy_job, &jc);
+	if (rc == DB_NOTFOUND) {
+		t->head++; /* gone: skip it */
 		return true;
 	}
+	struct running *r = rc == 0 ? calloc(1, sizeof *r) : NULL;
+	int *devs = r ? calloc((size_t)head.count, sizeof *devs) : NULL;
+	if (!devs) {
+		/* A database or memory error: the job stays at the head and is
+		 * tried again at the next scheduling event. */
+		log_event(LOG_ERROR, "sched.start_failed", "job=%lld", (long long)head.job_id);
+		free(r);
+		free(jc.command);
+		return false;
+	}
+	t->head++;
 	int k = 0;
 	for (int i = 0; i < t->total && k < head.count; i++)
 		if (!t->used[i])
@@ -368,12 +373,15 @@ static bool start_head(struct sched *s, int type_idx)
 	char devices[512];
 	format_devices(devs, head.count, devices, sizeof devices);
 	struct start_args a = {r, devices, r->started_ms / 1000};
-	int rc = dispatch_run_write(s->d->disp, start_in_db, &a);
+	rc = dispatch_run_write(s->d->disp, start_in_db, &a);
 	if (rc != 0) {
-		/* DB_CONFLICT: no longer APPROVED (cancelled meanwhile); skip it.
-		 * An error: leave it for the resync after the failed commit. */
 		running_free(r);
-		return true;
+		if (rc == DB_CONFLICT)
+			return true; /* no longer APPROVED (cancelled meanwhile): skip it */
+		/* A failed write: keep it queued, as above. */
+		t->head--;
+		log_event(LOG_ERROR, "sched.start_failed", "job=%lld", (long long)head.job_id);
+		return false;
 	}
 	for (int i = 0; i < head.count; i++) {
 		t->used[devs[i]] = 1;

@@ -2,10 +2,7 @@
 # Installs the Debian 12 packages gpuaas needs to build and test (only those
 # missing). Run as root or with sudo available.
 set -euo pipefail
-PKGS=(build-essential meson ninja-build pkg-config
-      libsqlite3-dev libcjson-dev libjwt-dev libcrypt-dev libreadline-dev libsystemd-dev
-      libcmocka-dev python3 python3-pytest sqlite3 procps
-      clang libclang-rt-14-dev valgrind scdoc zsh bash-completion systemd)
+mapfile -t PKGS < <(grep -v '^#' "$(dirname "$0")/packages.txt" | tr ' ' '\n' | grep -v '^$')
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

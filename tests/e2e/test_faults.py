@@ -200,6 +200,18 @@ def test_bad_socket_paths_refused(daemon_factory, tmp_path):
         assert needle in d.read_log(), (sock, d.read_log())
 
 
+def assert_refused_untouched(d, path, needle):
+    """Starting d fails with needle in its log and leaves the file as it was."""
+    before = open(path, "rb").read()
+    had_wal = os.path.exists(path + "-wal")
+    d.start(wait=False)
+    assert d.proc.wait(15) != 0
+    d.log.close()
+    assert needle in d.read_log(), d.read_log()
+    assert open(path, "rb").read() == before
+    assert os.path.exists(path + "-wal") == had_wal
+
+
 def test_corrupt_and_foreign_databases_refused_untouched(daemon_factory, tmp_path):
     for name, content in (("garbage", b"this is not a database" * 100), ("truncated", b"SQLite format 3\0" + b"\xff" * 50)):
         d = daemon_factory(start=False, name=name)
@@ -207,12 +219,7 @@ def test_corrupt_and_foreign_databases_refused_untouched(daemon_factory, tmp_pat
         path = os.path.join(d.state, "gpuaas.db")
         with open(path, "wb") as f:
             f.write(content)
-        d.start(wait=False)
-        assert d.proc.wait(15) != 0
-        d.log.close()
-        assert "refusing to start" in d.read_log() or "corrupt" in d.read_log(), d.read_log()
-        assert open(path, "rb").read() == content
-        assert not os.path.exists(path + "-wal")
+        assert_refused_untouched(d, path, "refusing to start")
     d = daemon_factory(start=False, name="foreign")
     os.makedirs(d.state, mode=0o700)
     path = os.path.join(d.state, "gpuaas.db")
@@ -220,12 +227,7 @@ def test_corrupt_and_foreign_databases_refused_untouched(daemon_factory, tmp_pat
     other.execute("CREATE TABLE customers(id INTEGER, name TEXT)")
     other.commit()
     other.close()
-    before = open(path, "rb").read()
-    d.start(wait=False)
-    assert d.proc.wait(15) != 0
-    d.log.close()
-    assert "another application" in d.read_log()
-    assert open(path, "rb").read() == before
+    assert_refused_untouched(d, path, "another application")
 
 
 def test_config_file_errors_and_check_config(daemon_factory, tmp_path):
@@ -298,9 +300,4 @@ def test_forward_migration_and_newer_schema_refused(daemon_factory):
     db.execute("PRAGMA user_version = 99")
     db.commit()
     db.close()
-    before = open(path, "rb").read()
-    d.start(wait=False)
-    assert d.proc.wait(15) != 0
-    d.log.close()
-    assert "newer than this gpuaasd knows" in d.read_log()
-    assert open(path, "rb").read() == before
+    assert_refused_untouched(d, path, "newer than this gpuaasd knows")
