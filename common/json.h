@@ -1,6 +1,8 @@
-/* Strict JSON helpers over cJSON that guard its traps (../shared/PITFALLS.md):
- * case-sensitive lookup only, integers read from valuedouble with range checks,
- * trailing garbage rejected, strings checked for UTF-8 and control bytes. */
+/* Strict JSON helpers over cJSON that guard its traps (cJSON looks keys up
+ * case-insensitively, keeps integers in a double and ignores what follows the
+ * first value): case-sensitive lookup only, integers read from valuedouble
+ * with range checks, trailing garbage rejected, strings checked for UTF-8 and
+ * control bytes. The rules they enforce are those of docs/PROTOCOL.md. */
 #ifndef GPUAAS_COMMON_JSON_H
 #define GPUAAS_COMMON_JSON_H
 

@@ -1,4 +1,6 @@
-/* Default paths of CONTRACT §2, shared by daemon and CLI. */
+/* Default paths (socket, state dir, token cache; the "Paths" table of the
+ * README and the FILES sections of gpuaasd(8) and gpuctl(1)), shared by
+ * daemon and CLI. */
 #ifndef GPUAAS_COMMON_PATHS_H
 #define GPUAAS_COMMON_PATHS_H
 

@@ -1,5 +1,6 @@
 /* One status enum for the whole project, with its three faces: the wire code
- * (CONTRACT §5), the CLI exit code (CONTRACT §4) and a human message. */
+ * (the error codes of docs/PROTOCOL.md, "Replies"), the CLI exit code (EXIT
+ * STATUS of gpuctl(1)) and a human message. */
 #ifndef GPUAAS_COMMON_STATUS_H
 #define GPUAAS_COMMON_STATUS_H
 
@@ -22,7 +23,7 @@ enum status {
 	ST__COUNT
 };
 
-/* Exit codes of gpuctl (CONTRACT §4). */
+/* Exit codes of gpuctl (EXIT STATUS of gpuctl(1), docs/man/gpuctl.1.tail.scd). */
 enum exit_code {
 	EXIT_OK_ = 0,
 	EXIT_FAILED = 1,

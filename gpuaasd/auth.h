@@ -1,7 +1,11 @@
 /* Authentication primitives: the JWT signing key, token issue and
  * verification (libjwt, HS256 pinned), and password/username policy. The
- * traps of libjwt 1.10.2 and bcrypt (../shared/PITFALLS.md) are handled here
- * and covered by tests/unit/test_auth.c. */
+ * traps of libjwt 1.10.2 and bcrypt are handled here and covered by
+ * tests/unit/test_auth.c: libjwt takes the algorithm from the token header,
+ * accepts anything when given an empty key, signs nothing when no algorithm
+ * is set, checks no time claims and allocas the token length; bcrypt ignores
+ * bytes past 72 and crypt falls back to DES on a damaged hash. The threats
+ * and their tests are listed in docs/SECURITY.md. */
 #ifndef GPUAAS_GPUAASD_AUTH_H
 #define GPUAAS_GPUAASD_AUTH_H
 

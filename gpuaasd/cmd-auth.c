@@ -27,16 +27,16 @@ static enum status issue_token(struct op_ctx *ctx, const struct user_row *u, cJS
 static enum status login_checked(struct op_ctx *ctx, bool ok, bool error, const char *hash)
 {
 	(void)hash;
-	const char *username = ctx->text;
+	const char *username = ctx->state.login.username;
 	if (error)
 		return op_fail(ctx, ST_INTERNAL, "password check failed");
-	/* ctx->aux[0]: the id of the user whose hash was checked, 0 if none. */
 	struct user_row u;
-	int rc = ctx->aux[0] ? db_user_by_id(ctx->d->db, ctx->aux[0], &u) : DB_NOTFOUND;
+	int64_t checked = ctx->state.login.user_id;
+	int rc = checked ? db_user_by_id(ctx->d->db, checked, &u) : DB_NOTFOUND;
 	if (rc < 0)
 		return op_db_error(ctx);
 	/* The hash must still be the one verified: a passwd in between wins. */
-	if (!ok || rc != 0 || strcmp(u.hash, ctx->text + 64) != 0) {
+	if (!ok || rc != 0 || strcmp(u.hash, ctx->state.login.hash) != 0) {
 		ratelimit_fail(ctx->d->logins, username, op_now());
 		log_event(LOG_INFO, "auth.login_failed", "user=%s", username);
 		return op_fail(ctx, ST_UNAUTHENTICATED, "invalid username or password");
@@ -64,7 +64,7 @@ static enum status auth_login(struct op_ctx *ctx)
 	if (wait > 0)
 		return op_fail(ctx, ST_RATE_LIMITED, "too many failed logins for '%s'; try again in %llds", username,
 			(long long)wait);
-	snprintf(ctx->text, 64, "%s", username);
+	snprintf(ctx->state.login.username, sizeof ctx->state.login.username, "%s", username);
 	/* Unknown user, bad name, overlong password or a damaged stored hash:
 	 * verify against the dummy hash anyway, so every failure costs the same
 	 * time and says the same thing. */
@@ -73,15 +73,15 @@ static enum status auth_login(struct op_ctx *ctx)
 	if (rc < 0)
 		return op_db_error(ctx);
 	const char *stored = ctx->d->dummy_hash;
-	ctx->aux[0] = 0;
+	ctx->state.login.user_id = 0;
 	if (rc == 0 && auth_hash_sound(u.hash)) {
 		stored = u.hash;
-		ctx->aux[0] = u.id;
-		snprintf(ctx->text + 64, sizeof ctx->text - 64, "%.63s", u.hash);
+		ctx->state.login.user_id = u.id;
+		snprintf(ctx->state.login.hash, sizeof ctx->state.login.hash, "%.63s", u.hash);
 	}
 	const char *why;
 	if (!auth_password_acceptable(password, &why)) {
-		ctx->aux[0] = 0;
+		ctx->state.login.user_id = 0;
 		password = "";
 	}
 	return op_verify(ctx, password, stored, login_checked);

@@ -1,5 +1,9 @@
-/* job.* and gpu.list: submit, list, get, cancel, wait, approve, reject. */
+/* job.* and gpu.list: submit, list, get, cancel, wait, logs, approve,
+ * reject. Every reply here is JSON text written straight into the reply
+ * buffer (op_raw): a job object has one writer, job_write, used by single
+ * jobs and by lists of thousands alike. */
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +13,11 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "gpuaasd/exec.h"
 #include "gpuaasd/jobs.h"
-#include "gpuaasd/loop.h"
 #include "gpuaasd/ops.h"
+#include "gpuaasd/park.h"
 #include "gpuaasd/sched.h"
-#include "gpuaasd/server.h"
 
 #define NAME_MAX_LEN 128
 #define REASON_MAX_LEN 500
@@ -31,129 +35,163 @@ static void add_key(struct strbuf *b, const char *key)
 	strbuf_addc(b, ':');
 }
 
-static void add_time(struct strbuf *b, const char *key, int64_t t)
+static void add_str(struct strbuf *b, const char *key, const char *v)
 {
 	add_key(b, key);
-	if (t <= 0) {
-		strbuf_adds(b, "null");
-		return;
-	}
-	char ts[40];
-	strbuf_add_json_str(b, time_format_rfc3339(t, ts, sizeof ts));
+	strbuf_add_json_str(b, v);
 }
 
-/* Writes a job object (CONTRACT §4 shape and order). The list path writes
- * thousands of these per reply, so it is text, not a cJSON tree. */
-static void job_write(struct strbuf *b, struct daemon *d, const struct job_row *j)
+static void add_int(struct strbuf *b, const char *key, int64_t v)
 {
-	strbuf_adds(b, "{\"id\":");
-	strbuf_add_int(b, j->id);
-	add_key(b, "name");
-	strbuf_add_json_str(b, j->name);
-	add_key(b, "owner");
-	strbuf_add_json_str(b, j->owner);
-	add_key(b, "gpu_type");
-	strbuf_add_json_str(b, j->gpu_type);
-	add_key(b, "gpu_count");
-	strbuf_add_int(b, j->gpu_count);
-	add_key(b, "time_limit");
-	strbuf_add_int(b, j->time_limit);
-	add_key(b, "status");
-	strbuf_add_json_str(b, j->status);
-	add_key(b, "reason");
-	/* Why an approved job waits changes with every start: computed now. */
-	char why[600];
+	add_key(b, key);
+	strbuf_add_int(b, v);
+}
+
+/* An integer, or null when there is none. */
+static void add_opt_int(struct strbuf *b, const char *key, bool has, int64_t v)
+{
+	add_key(b, key);
+	if (has)
+		strbuf_add_int(b, v);
+	else
+		strbuf_adds(b, "null");
+}
+
+/* A time as RFC 3339 UTC, or null when unset. */
+static void add_time(struct strbuf *b, const char *key, int64_t t)
+{
+	char ts[40];
+	add_key(b, key);
+	if (t > 0)
+		strbuf_add_json_str(b, time_format_rfc3339(t, ts, sizeof ts));
+	else
+		strbuf_adds(b, "null");
+}
+
+/* Why a job is where it is. A waiting job's position changes with every
+ * start, so it is computed now, not stored. */
+static const char *job_reason(struct daemon *d, const struct job_row *j, char *why, size_t size)
+{
 	if (strcmp(j->status, "APPROVED") == 0) {
 		int idx = inventory_find(&d->inv, j->gpu_type);
 		int pos = sched_queue_position(d->sched, idx, j->approve_seq);
-		if (pos > 0)
-			snprintf(why, sizeof why, "waiting for %lld free %s (position %d)", (long long)j->gpu_count,
-				j->gpu_type, pos);
-		else
-			snprintf(why, sizeof why, "starting");
-		strbuf_add_json_str(b, why);
-	} else if (strcmp(j->status, "RUNNING") == 0 && j->devices) {
-		snprintf(why, sizeof why, "running on %s device%s %s", j->gpu_type, j->gpu_count > 1 ? "s" : "",
-			j->devices);
-		strbuf_add_json_str(b, why);
-	} else {
-		strbuf_add_json_str(b, j->reason);
+		if (pos <= 0)
+			return "starting";
+		snprintf(why, size, "waiting for %lld free %s (position %d)", (long long)j->gpu_count, j->gpu_type, pos);
+		return why;
 	}
+	if (strcmp(j->status, "RUNNING") == 0 && j->devices) {
+		snprintf(why, size, "running on %s device%s %s", j->gpu_type, j->gpu_count > 1 ? "s" : "", j->devices);
+		return why;
+	}
+	return j->reason;
+}
+
+/* Writes a job object (the shape and key order of docs/PROTOCOL.md). The
+ * list path writes thousands of these per reply, so it is text, not a cJSON
+ * tree. */
+static void job_write(struct strbuf *b, struct daemon *d, const struct job_row *j)
+{
+	char why[600];
+	strbuf_adds(b, "{\"id\":");
+	strbuf_add_int(b, j->id);
+	add_str(b, "name", j->name);
+	add_str(b, "owner", j->owner);
+	add_str(b, "gpu_type", j->gpu_type);
+	add_int(b, "gpu_count", j->gpu_count);
+	add_int(b, "time_limit", j->time_limit);
+	add_str(b, "status", j->status);
+	add_str(b, "reason", job_reason(d, j, why, sizeof why));
 	add_time(b, "created_at", j->created_at);
 	add_time(b, "approved_at", j->approved_at);
-	add_key(b, "approved_by");
-	strbuf_add_json_str(b, j->approved_by);
+	add_str(b, "approved_by", j->approved_by);
 	add_time(b, "started_at", j->started_at);
 	add_time(b, "finished_at", j->finished_at);
-	add_key(b, "charged_seconds");
-	if (j->has_charged)
-		strbuf_add_int(b, j->charged_seconds);
-	else
-		strbuf_adds(b, "null");
-	add_key(b, "exit_code");
-	if (j->has_exit_code)
-		strbuf_add_int(b, j->exit_code);
-	else
-		strbuf_adds(b, "null");
-	add_key(b, "command");
+	add_opt_int(b, "charged_seconds", j->has_charged, j->charged_seconds);
+	add_opt_int(b, "exit_code", j->has_exit_code, j->exit_code);
 	/* Stored as the compact JSON array we produced at submit. */
+	add_key(b, "command");
 	strbuf_adds(b, j->command ? j->command : "null");
 	strbuf_addc(b, '}');
 }
 
-static cJSON *job_json(struct daemon *d, const struct job_row *j)
+/* A row of a brief list: [id, name, owner, gpu_type, gpu_count, time_limit,
+ * status, created_at], what gpuctl's table shows. */
+static void brief_write(struct strbuf *b, const struct job_row *row)
 {
-	struct strbuf b;
-	strbuf_init(&b, 0);
-	job_write(&b, d, j);
-	cJSON *o = b.failed ? NULL : cJSON_Parse(b.data);
-	strbuf_finish(&b);
-	return o;
+	const char *strs[] = {row->name, row->owner, row->gpu_type};
+	const int64_t nums[] = {row->gpu_count, row->time_limit};
+	strbuf_addc(b, '[');
+	strbuf_add_int(b, row->id);
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		strbuf_addc(b, ',');
+		strbuf_add_json_str(b, strs[i]);
+	}
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		strbuf_addc(b, ',');
+		strbuf_add_int(b, nums[i]);
+	}
+	strbuf_addc(b, ',');
+	strbuf_add_json_str(b, row->status);
+	strbuf_addc(b, ',');
+	strbuf_add_int(b, row->created_at);
+	strbuf_addc(b, ']');
 }
 
-struct get_ctx {
-	struct daemon *d;
-	cJSON *job;
-	int64_t owner_id;
+/* Reading one job as the caller may see it (owners see their own, admins
+ * everything; anyone else gets NOT_FOUND, as if it did not exist). */
+enum job_reply { JOB_REPLY_NONE, JOB_REPLY_ALWAYS, JOB_REPLY_IF_FINAL };
+
+struct job_read {
+	struct op_ctx *ctx;
+	enum job_reply reply;
+	bool visible;
 	bool final;
 };
 
-static int get_cb(void *arg, const struct job_row *row)
+static int job_read_cb(void *arg, const struct job_row *row)
 {
-	struct get_ctx *g = arg;
-	g->owner_id = row->owner_id;
-	enum job_state s;
-	g->final = job_state_parse(row->status, &s) == 0 && job_state_final(s);
-	g->job = job_json(g->d, row);
-	return g->job ? 0 : -1;
+	struct job_read *r = arg;
+	const struct user_row *caller = &r->ctx->user;
+	enum job_state state;
+	r->visible = caller->is_admin || row->owner_id == caller->id;
+	r->final = job_state_parse(row->status, &state) == 0 && job_state_final(state);
+	if (!r->visible || r->reply == JOB_REPLY_NONE || (r->reply == JOB_REPLY_IF_FINAL && !r->final))
+		return 0;
+	struct strbuf *b = op_raw(r->ctx);
+	if (!b)
+		return -1;
+	job_write(b, r->ctx->d, row);
+	return b->failed ? -1 : 0;
 }
 
-/* Loads job args.id visible to the caller into *g (owners see their own,
- * admins everything; anyone else gets NOT_FOUND, as if it did not exist). */
-static enum status load_visible(struct op_ctx *ctx, int64_t id, struct get_ctx *g)
+/* Reads job id; writes it as the reply data when `reply` says so. *final
+ * (may be NULL): whether the job is in a final state. */
+static enum status job_read(struct op_ctx *ctx, int64_t id, enum job_reply reply, bool *final)
 {
-	memset(g, 0, sizeof *g);
-	g->d = ctx->d;
-	int rc = db_job_get(ctx->d->db, id, get_cb, g);
+	struct job_read r = {.ctx = ctx, .reply = reply};
+	int rc = db_job_get(ctx->d->db, id, job_read_cb, &r);
 	if (rc < 0)
 		return op_db_error(ctx);
-	if (rc == DB_NOTFOUND || (!ctx->user.is_admin && g->owner_id != ctx->user.id)) {
-		cJSON_Delete(g->job);
-		g->job = NULL;
+	if (rc == DB_NOTFOUND || !r.visible)
 		return op_fail(ctx, ST_NOT_FOUND, "no job %lld", (long long)id);
-	}
+	if (final)
+		*final = r.final;
 	return ST_OK;
 }
 
 static enum status reply_job(struct op_ctx *ctx, int64_t id)
 {
-	struct get_ctx g;
-	enum status st = load_visible(ctx, id, &g);
-	if (st != ST_OK)
-		return st;
-	cJSON_Delete(ctx->data);
-	ctx->data = g.job;
-	return ST_OK;
+	return job_read(ctx, id, JOB_REPLY_ALWAYS, NULL);
+}
+
+/* The reply to a transition that returned st: the job as it is now, or the
+ * error (a database error is told apart from a refused transition). */
+static enum status reply_changed(struct op_ctx *ctx, enum status st, int64_t id)
+{
+	if (st == ST_INTERNAL)
+		return op_db_error(ctx);
+	return st == ST_OK ? reply_job(ctx, id) : st;
 }
 
 static enum status arg_job_id(struct op_ctx *ctx, int64_t *id)
@@ -221,9 +259,9 @@ static enum status job_submit(struct op_ctx *ctx)
 	char *command = NULL;
 	if ((st = read_command(ctx, &command)) != ST_OK)
 		return st;
-	if (!command && strcmp(d->cfg.executor, "local") == 0)
-		return op_fail(ctx, ST_BAD_REQUEST, "this daemon runs jobs on its GPUs (executor local): give the "
-			"command to run (gpuctl submit ... -- CMD [ARG...])");
+	if (!command && d->executor->needs_command)
+		return op_fail(ctx, ST_BAD_REQUEST, "this daemon runs jobs for real (executor %s): give the "
+			"command to run (gpuctl submit ... -- CMD [ARG...])", d->executor->name);
 	struct job_request req = {
 		.owner_id = ctx->user.id,
 		.type_idx = type_idx,
@@ -235,11 +273,7 @@ static enum status job_submit(struct op_ctx *ctx)
 	int64_t id = 0;
 	st = jobs_submit(d, &req, &id, ctx->err, sizeof ctx->err);
 	free(command);
-	if (st == ST_INTERNAL)
-		return op_db_error(ctx);
-	if (st != ST_OK)
-		return st;
-	return reply_job(ctx, id);
+	return reply_changed(ctx, st, id);
 }
 
 /* ---- list ------------------------------------------------------------------- */
@@ -259,28 +293,10 @@ static int list_cb(void *arg, const struct job_row *row)
 	size_t before = l->b->len;
 	if (l->rows > 0)
 		strbuf_addc(l->b, ',');
-	if (l->brief) {
-		/* [id, name, owner, gpu_type, gpu_count, time_limit, status, created_at] */
-		strbuf_addc(l->b, '[');
-		strbuf_add_int(l->b, row->id);
-		strbuf_addc(l->b, ',');
-		strbuf_add_json_str(l->b, row->name);
-		strbuf_addc(l->b, ',');
-		strbuf_add_json_str(l->b, row->owner);
-		strbuf_addc(l->b, ',');
-		strbuf_add_json_str(l->b, row->gpu_type);
-		strbuf_addc(l->b, ',');
-		strbuf_add_int(l->b, row->gpu_count);
-		strbuf_addc(l->b, ',');
-		strbuf_add_int(l->b, row->time_limit);
-		strbuf_addc(l->b, ',');
-		strbuf_add_json_str(l->b, row->status);
-		strbuf_addc(l->b, ',');
-		strbuf_add_int(l->b, row->created_at);
-		strbuf_addc(l->b, ']');
-	} else {
+	if (l->brief)
+		brief_write(l->b, row);
+	else
 		job_write(l->b, l->d, row);
-	}
 	if (l->b->failed)
 		return -1;
 	/* Keep the reply inside one frame; the client pages on. */
@@ -389,16 +405,9 @@ static enum status job_cancel(struct op_ctx *ctx)
 	enum status st = arg_job_id(ctx, &id);
 	if (st != ST_OK)
 		return st;
-	struct get_ctx g;
-	if ((st = load_visible(ctx, id, &g)) != ST_OK)
+	if ((st = job_read(ctx, id, JOB_REPLY_NONE, NULL)) != ST_OK)
 		return st;
-	cJSON_Delete(g.job);
-	st = jobs_cancel(ctx->d, id, ctx->user.username, ctx->err, sizeof ctx->err);
-	if (st == ST_INTERNAL)
-		return op_db_error(ctx);
-	if (st != ST_OK)
-		return st;
-	return reply_job(ctx, id);
+	return reply_changed(ctx, sched_cancel(ctx->d->sched, id, ctx->user.username, ctx->err, sizeof ctx->err), id);
 }
 
 static enum status job_approve(struct op_ctx *ctx)
@@ -407,12 +416,7 @@ static enum status job_approve(struct op_ctx *ctx)
 	enum status st = arg_job_id(ctx, &id);
 	if (st != ST_OK)
 		return st;
-	st = jobs_approve(ctx->d, id, ctx->user.id, ctx->err, sizeof ctx->err);
-	if (st == ST_INTERNAL)
-		return op_db_error(ctx);
-	if (st != ST_OK)
-		return st;
-	return reply_job(ctx, id);
+	return reply_changed(ctx, sched_approve(ctx->d->sched, id, ctx->user.id, ctx->err, sizeof ctx->err), id);
 }
 
 static enum status job_reject(struct op_ctx *ctx)
@@ -423,103 +427,19 @@ static enum status job_reject(struct op_ctx *ctx)
 	if ((st = arg_job_id(ctx, &id)) != ST_OK ||
 	    (st = arg_str(ctx, "reason", false, REASON_MAX_LEN, true, &reason)) != ST_OK)
 		return st;
-	st = jobs_reject(ctx->d, id, reason, ctx->err, sizeof ctx->err);
-	if (st == ST_INTERNAL)
-		return op_db_error(ctx);
-	if (st != ST_OK)
-		return st;
-	return reply_job(ctx, id);
+	return reply_changed(ctx, jobs_reject(ctx->d, id, reason, ctx->err, sizeof ctx->err), id);
 }
 
-/* ---- wait: parked on the server until the job is final --------------------- */
+/* ---- wait: parked until the job is final --------------------------------- */
 
-#define WAIT_BUCKETS 256
-static struct op_ctx *wait_buckets[WAIT_BUCKETS];
-static struct op_ctx *log_waiters;
-static int64_t *wake_ids;
-static size_t nwake, capwake;
-
-static struct op_ctx **bucket_of(int64_t job_id)
+static enum status wait_answer(struct op_ctx *ctx, bool timed_out)
 {
-	return &wait_buckets[(uint64_t)job_id % WAIT_BUCKETS];
-}
-
-/* ---- parked requests (job.wait, job.logs -f) ------------------------------
- * A parked request sits on a list until its job changes (park_wake), its
- * timeout passes, or its client goes away; then answer() builds the reply
- * from the current state. ctx->aux[0] is the job id. */
-
-static void park_unlink(struct op_ctx *ctx)
-{
-	for (struct op_ctx **pp = ctx->park_head; pp && *pp; pp = &(*pp)->wait_next) {
-		if (*pp == ctx) {
-			*pp = ctx->wait_next;
-			ctx->wait_next = NULL;
-			return;
-		}
-	}
-}
-
-static void park_end(struct op_ctx *ctx)
-{
-	park_unlink(ctx);
-	loop_timer_cancel(ctx->d->loop, ctx->timer);
-	ctx->timer = NULL;
-	ctx->req->abandon = NULL;
-	op_finish(ctx, ctx->park_answer(ctx));
-}
-
-static void park_timeout(struct loop *loop, void *data)
-{
-	struct op_ctx *ctx = data;
-	(void)loop;
-	ctx->timer = NULL; /* fired: the loop freed it */
-	park_end(ctx);
-}
-
-static void park_abandon(struct request *r)
-{
-	struct op_ctx *ctx = r->ctx;
-	park_unlink(ctx);
-	loop_timer_cancel(ctx->d->loop, ctx->timer);
-	ctx->timer = NULL;
-	op_finish(ctx, ST_UNAVAILABLE);
-}
-
-/* Parks ctx on *head; timeout_s < 0: no timeout. Returns OP_PENDING. */
-static enum status park(struct op_ctx *ctx, struct op_ctx **head, int64_t timeout_s,
-	enum status (*answer)(struct op_ctx *ctx))
-{
-	if (timeout_s >= 0) {
-		ctx->timer = loop_timer_at(ctx->d->loop, loop_now_ms() + timeout_s * 1000, park_timeout, ctx);
-		if (!ctx->timer)
-			return op_fail(ctx, ST_INTERNAL, "out of memory");
-	}
-	ctx->park_head = head;
-	ctx->park_answer = answer;
-	ctx->wait_next = *head;
-	*head = ctx;
-	ctx->req->abandon = park_abandon;
-	return OP_PENDING;
-}
-
-/* Answers every request parked on *head for this job. */
-static void park_wake(struct op_ctx **head, int64_t job_id)
-{
-	struct op_ctx **pp = head;
-	while (*pp) {
-		struct op_ctx *ctx = *pp;
-		if (ctx->aux[0] != job_id) {
-			pp = &ctx->wait_next;
-			continue;
-		}
-		park_end(ctx); /* unlinks ctx: *pp is the next one */
-	}
-}
-
-static enum status wait_answer(struct op_ctx *ctx)
-{
-	return reply_job(ctx, ctx->aux[0]);
+	bool final = false;
+	enum status st = job_read(ctx, ctx->state.job.job_id, timed_out ? JOB_REPLY_ALWAYS : JOB_REPLY_IF_FINAL,
+		&final);
+	if (st == ST_OK && !final && !timed_out)
+		return OP_PENDING;
+	return st;
 }
 
 static enum status job_wait(struct op_ctx *ctx)
@@ -529,66 +449,11 @@ static enum status job_wait(struct op_ctx *ctx)
 	if ((st = arg_job_id(ctx, &id)) != ST_OK ||
 	    (st = arg_int(ctx, "timeout", false, 0, DURATION_MAX, &timeout)) != ST_OK)
 		return st;
-	struct get_ctx g;
-	if ((st = load_visible(ctx, id, &g)) != ST_OK)
+	ctx->state.job.job_id = id;
+	st = wait_answer(ctx, timeout == 0);
+	if (st != OP_PENDING)
 		return st;
-	if (g.final || timeout == 0) {
-		cJSON_Delete(ctx->data);
-		ctx->data = g.job;
-		return ST_OK;
-	}
-	cJSON_Delete(g.job);
-	ctx->aux[0] = id;
-	return park(ctx, bucket_of(id), timeout, wait_answer);
-}
-
-void job_waiters_wake(struct daemon *d, int64_t job_id)
-{
-	(void)d;
-	/* Answered after the commit, from what was committed. */
-	if (nwake == capwake) {
-		size_t n = capwake ? capwake * 2 : 64;
-		int64_t *nw = realloc(wake_ids, n * sizeof *nw);
-		if (!nw)
-			return;
-		wake_ids = nw;
-		capwake = n;
-	}
-	wake_ids[nwake++] = job_id;
-}
-
-void job_waiters_flush(struct daemon *d, bool committed)
-{
-	size_t n = nwake;
-	nwake = 0;
-	if (!committed)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		park_wake(bucket_of(wake_ids[i]), wake_ids[i]);
-		job_log_wake(d, wake_ids[i]);
-	}
-	(void)d;
-	if (n == 0 && capwake > 4096) {
-		free(wake_ids);
-		wake_ids = NULL;
-		capwake = 0;
-	}
-}
-
-void job_parked_abandon_all(void)
-{
-	for (int i = 0; i < WAIT_BUCKETS; i++)
-		while (wait_buckets[i])
-			park_abandon(wait_buckets[i]->req);
-	while (log_waiters)
-		park_abandon(log_waiters->req);
-}
-
-void job_waiters_shutdown(void)
-{
-	free(wake_ids);
-	wake_ids = NULL;
-	nwake = capwake = 0;
+	return park_add(ctx->d->park, ctx, PARK_JOB_STATE, id, timeout < 0 ? -1 : timeout * 1000, wait_answer);
 }
 
 /* ---- logs: chunks of the job's output, optionally followed ---------------- */
@@ -623,29 +488,24 @@ static void add_log_text(struct strbuf *b, const unsigned char *p, size_t n)
 	free(clean);
 }
 
-/* Answers with what the log holds at the offset. Returns OP_PENDING when
- * following and there is nothing new yet. */
-static enum status logs_answer(struct op_ctx *ctx, bool may_park)
+/* Reads up to LOG_CHUNK bytes of the job's output at offset into buf.
+ * Only a regular file is read, opened without blocking: whatever a job does
+ * to its directory, a read never stalls the daemon. */
+static ssize_t read_log(struct daemon *d, int64_t id, int64_t offset, unsigned char *buf)
 {
-	int64_t id = ctx->aux[0], offset = ctx->aux[1];
-	struct get_ctx g;
-	enum status st = load_visible(ctx, id, &g);
-	if (st != ST_OK)
-		return st;
-	cJSON_Delete(g.job);
 	char path[4300];
-	snprintf(path, sizeof path, "%s/jobs/%lld/output.log", ctx->d->cfg.state_dir, (long long)id);
-	unsigned char *buf = malloc(LOG_CHUNK);
-	if (!buf)
-		return op_fail(ctx, ST_INTERNAL, "out of memory");
+	if (!d->executor->log_path || d->executor->log_path(&d->cfg, id, path, sizeof path) < 0)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return 0;
+	struct stat st;
 	ssize_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd >= 0) {
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		n = pread(fd, buf, LOG_CHUNK, (off_t)offset);
-		close(fd);
-		if (n < 0)
-			n = 0;
-	}
+	close(fd);
+	if (n < 0)
+		return 0;
 	/* Do not split a UTF-8 sequence at the end of a chunk. */
 	if (n == LOG_CHUNK) {
 		ssize_t k = n;
@@ -654,7 +514,23 @@ static enum status logs_answer(struct op_ctx *ctx, bool may_park)
 		if (k > 0 && buf[k - 1] >= 0xc0)
 			n = k - 1;
 	}
-	if (n == 0 && !g.final && may_park && ctx->aux[2]) {
+	return n;
+}
+
+/* Answers with what the log holds at the offset; OP_PENDING when following,
+ * there is nothing new yet and the wait is not over. */
+static enum status logs_answer(struct op_ctx *ctx, bool timed_out)
+{
+	int64_t id = ctx->state.job.job_id, offset = ctx->state.job.offset;
+	bool final = false;
+	enum status st = job_read(ctx, id, JOB_REPLY_NONE, &final);
+	if (st != ST_OK)
+		return st;
+	unsigned char *buf = malloc(LOG_CHUNK);
+	if (!buf)
+		return op_fail(ctx, ST_INTERNAL, "out of memory");
+	ssize_t n = read_log(ctx->d, id, offset, buf);
+	if (n == 0 && !final && !timed_out && ctx->state.job.follow) {
 		free(buf);
 		return OP_PENDING;
 	}
@@ -670,15 +546,10 @@ static enum status logs_answer(struct op_ctx *ctx, bool may_park)
 	strbuf_adds(b, ",\"offset\":");
 	strbuf_add_int(b, offset + n);
 	strbuf_adds(b, ",\"eof\":");
-	strbuf_adds(b, g.final && n == 0 ? "true" : "false");
+	strbuf_adds(b, final && n == 0 ? "true" : "false");
 	strbuf_addc(b, '}');
 	free(buf);
 	return b->failed ? op_fail(ctx, ST_INTERNAL, "out of memory") : ST_OK;
-}
-
-static enum status logs_answer_final(struct op_ctx *ctx)
-{
-	return logs_answer(ctx, false);
 }
 
 static enum status job_logs(struct op_ctx *ctx)
@@ -691,62 +562,60 @@ static enum status job_logs(struct op_ctx *ctx)
 	    (st = arg_bool(ctx, "follow", false, &follow)) != ST_OK ||
 	    (st = arg_int(ctx, "timeout", false, 1, 3600, &timeout)) != ST_OK)
 		return st;
-	ctx->aux[0] = id;
-	ctx->aux[1] = offset;
-	ctx->aux[2] = follow;
-	st = logs_answer(ctx, true);
+	ctx->state.job.job_id = id;
+	ctx->state.job.offset = offset;
+	ctx->state.job.follow = follow;
+	st = logs_answer(ctx, false);
 	if (st != OP_PENDING)
 		return st;
 	/* Nothing new yet: parked until the job writes or ends (no polling). */
-	return park(ctx, &log_waiters, timeout, logs_answer_final);
-}
-
-void job_log_wake(struct daemon *d, int64_t job_id)
-{
-	(void)d;
-	park_wake(&log_waiters, job_id);
+	return park_add(ctx->d->park, ctx, PARK_JOB_STATE | PARK_JOB_OUTPUT, id, timeout * 1000, logs_answer);
 }
 
 /* ---- gpus ------------------------------------------------------------------ */
 
+/* One device of a type: {index, uuid, model, memory_mib (when discovered), job}. */
+static void device_write(struct strbuf *b, struct daemon *d, int type_idx, int k)
+{
+	const struct gpu_device *gd = inventory_device(&d->inv, type_idx, k);
+	strbuf_adds(b, "{\"index\":");
+	strbuf_add_int(b, inventory_device_index(&d->inv, type_idx, k));
+	if (gd) {
+		add_str(b, "uuid", gd->uuid);
+		add_str(b, "model", gd->model);
+		add_int(b, "memory_mib", gd->mem_mib);
+	}
+	int64_t holder = sched_device_holder(d->sched, type_idx, k);
+	add_opt_int(b, "job", holder != 0, holder);
+	strbuf_addc(b, '}');
+}
+
 static enum status gpu_list(struct op_ctx *ctx)
 {
-	cJSON *data = op_data(ctx);
-	cJSON *arr = data ? cJSON_AddArrayToObject(data, "gpus") : NULL;
-	if (!arr)
-		return ST_INTERNAL;
-	for (int i = 0; i < ctx->d->inv.ntypes; i++) {
-		cJSON *o = cJSON_CreateObject();
-		if (!o)
-			return ST_INTERNAL;
-		int total = ctx->d->inv.types[i].total, busy = sched_busy(ctx->d->sched, i);
-		cJSON_AddStringToObject(o, "type", ctx->d->inv.types[i].name);
-		cJSON_AddNumberToObject(o, "total", total);
-		cJSON_AddNumberToObject(o, "busy", busy);
-		cJSON_AddNumberToObject(o, "free", total - busy);
-		/* Each device and who holds it (an addition to the contract's shape). */
-		cJSON *devs = cJSON_AddArrayToObject(o, "devices");
-		for (int k = 0; devs && k < total; k++) {
-			cJSON *dv = cJSON_CreateObject();
-			if (!dv)
-				break;
-			const struct gpu_device *gd = inventory_device(&ctx->d->inv, i, k);
-			cJSON_AddNumberToObject(dv, "index", inventory_device_index(&ctx->d->inv, i, k));
-			if (gd) {
-				cJSON_AddStringToObject(dv, "uuid", gd->uuid);
-				cJSON_AddStringToObject(dv, "model", gd->model);
-				cJSON_AddNumberToObject(dv, "memory_mib", (double)gd->mem_mib);
-			}
-			int64_t holder = sched_device_holder(ctx->d->sched, i, k);
-			if (holder)
-				cJSON_AddNumberToObject(dv, "job", (double)holder);
-			else
-				cJSON_AddNullToObject(dv, "job");
-			cJSON_AddItemToArray(devs, dv);
+	struct daemon *d = ctx->d;
+	struct strbuf *b = op_raw(ctx);
+	if (!b)
+		return op_fail(ctx, ST_INTERNAL, "out of memory");
+	strbuf_adds(b, "{\"gpus\":[");
+	for (int i = 0; i < d->inv.ntypes; i++) {
+		int total = d->inv.types[i].total, busy = sched_busy(d->sched, i);
+		strbuf_adds(b, i ? ",{\"type\":" : "{\"type\":");
+		strbuf_add_json_str(b, d->inv.types[i].name);
+		add_int(b, "total", total);
+		add_int(b, "busy", busy);
+		add_int(b, "free", total - busy);
+		/* Each device and who holds it. */
+		add_key(b, "devices");
+		strbuf_addc(b, '[');
+		for (int k = 0; k < total; k++) {
+			if (k)
+				strbuf_addc(b, ',');
+			device_write(b, d, i, k);
 		}
-		cJSON_AddItemToArray(arr, o);
+		strbuf_adds(b, "]}");
 	}
-	return ST_OK;
+	strbuf_adds(b, "]}");
+	return b->failed ? op_fail(ctx, ST_INTERNAL, "out of memory") : ST_OK;
 }
 
 const struct op job_ops[] = {

@@ -5,8 +5,8 @@
 
 #include "common/duration.h"
 #include "common/log.h"
-#include "gpuaasd/jobs.h"
 #include "gpuaasd/ops.h"
+#include "gpuaasd/sched.h"
 
 static enum status bad_username(struct op_ctx *ctx, const char *name)
 {
@@ -34,9 +34,10 @@ static enum status user_created(struct op_ctx *ctx, bool ok, bool error, const c
 {
 	if (!ok || error || !hash)
 		return op_fail(ctx, ST_INTERNAL, "could not hash the password");
-	const char *name = ctx->text;
+	const char *name = ctx->state.user_create.username;
 	int64_t id = 0;
-	int rc = db_user_insert(ctx->d->db, name, hash, ctx->aux[0] != 0, ctx->aux[1], op_now(), ctx->user.id, &id);
+	int rc = db_user_insert(ctx->d->db, name, hash, ctx->state.user_create.is_admin, ctx->state.user_create.quota,
+		op_now(), ctx->user.id, &id);
 	if (rc < 0)
 		return op_db_error(ctx);
 	if (rc == DB_EXISTS)
@@ -76,9 +77,9 @@ static enum status user_create(struct op_ctx *ctx)
 		return op_db_error(ctx);
 	if (rc == 0)
 		return op_fail(ctx, ST_CONFLICT, "user '%s' already exists", name);
-	snprintf(ctx->text, sizeof ctx->text, "%s", name);
-	ctx->aux[0] = is_admin;
-	ctx->aux[1] = quota;
+	snprintf(ctx->state.user_create.username, sizeof ctx->state.user_create.username, "%s", name);
+	ctx->state.user_create.is_admin = is_admin;
+	ctx->state.user_create.quota = quota;
 	return op_hash(ctx, password, user_created);
 }
 
@@ -112,7 +113,7 @@ static enum status user_delete(struct op_ctx *ctx)
 		return st;
 	/* Their jobs that are still alive end now: nobody would pay for them. */
 	int64_t cancelled = 0;
-	if (jobs_cancel_all_of_user(ctx->d, u.id, "owner deleted", &cancelled) < 0)
+	if (sched_cancel_owner(ctx->d->sched, u.id, "owner deleted", &cancelled) < 0)
 		return op_db_error(ctx);
 	int rc = db_user_delete(ctx->d->db, u.id, op_now());
 	if (rc < 0)

@@ -10,6 +10,7 @@
 
 #include "common/duration.h"
 #include "common/paths.h"
+#include "gpuaasd/exec.h"
 #include "gpuaasd/inventory.h"
 
 enum opt_type { OPT_STRING, OPT_DURATION, OPT_INT, OPT_DOUBLE, OPT_LOGLEVEL, OPT_EXECUTOR, OPT_GPUS, OPT_FLAG };
@@ -29,7 +30,7 @@ static const struct opt opts[] = {
 	{"socket", OPT_STRING, OFF(socket_path), 0, 0, false, "PATH  Unix socket to listen on"},
 	{"state-dir", OPT_STRING, OFF(state_dir), 0, 0, false, "DIR  database, JWT key, job logs"},
 	{"gpus", OPT_GPUS, OFF(gpus), 0, 0, false, "SPEC  inventory, e.g. A100:2,V100:2,T4:4"},
-	{"executor", OPT_EXECUTOR, OFF(executor), 0, 0, false, "sim|local  how jobs run (sim)"},
+	{"executor", OPT_EXECUTOR, OFF(executor), 0, 0, false, "NAME  how jobs run (sim); the executors are listed below"},
 	{"sim-time-scale", OPT_DOUBLE, OFF(sim_time_scale), 0, 0, false, "F  sim job of T s runs T*F wall seconds"},
 	{"default-time", OPT_DURATION, OFF(default_time), 1, DURATION_MAX, true, "DURATION  time limit when submit gives none (1h)"},
 	{"max-time", OPT_DURATION, OFF(max_time), 1, DURATION_MAX, true, "DURATION  largest time limit (24h)"},
@@ -86,37 +87,39 @@ void config_finish(struct config *cfg)
 }
 
 /* Stores value into the option; returns 0 or -1 with a reason in why. */
-static int opt_set(struct config *cfg, const struct opt *o, const char *value, char *why, size_t whylen)
+/* Strings, executor names and GPU lists: checked, then copied. */
+static int set_string(struct config *cfg, const struct opt *o, const char *value, char *why, size_t whylen)
 {
-	void *field = (char *)cfg + o->offset;
-	switch (o->type) {
-	case OPT_STRING:
-	case OPT_EXECUTOR:
-	case OPT_GPUS: {
-		if (!*value) {
-			snprintf(why, whylen, "empty value");
-			return -1;
-		}
-		if (o->type == OPT_EXECUTOR && strcmp(value, "sim") != 0 && strcmp(value, "local") != 0) {
-			snprintf(why, whylen, "'%s': valid executors are sim, local", value);
-			return -1;
-		}
-		if (o->type == OPT_GPUS) {
-			struct inventory inv;
-			if (inventory_parse(value, &inv, why, whylen) < 0)
-				return -1;
-			cfg->gpus_explicit = true;
-		}
-		char *copy = strdup(value);
-		if (!copy) {
-			snprintf(why, whylen, "out of memory");
-			return -1;
-		}
-		free(*(char **)field);
-		*(char **)field = copy;
-		return 0;
+	char **field = (char **)((char *)cfg + o->offset);
+	if (!*value) {
+		snprintf(why, whylen, "empty value");
+		return -1;
 	}
-	case OPT_DURATION: {
+	if (o->type == OPT_EXECUTOR && !exec_find(value)) {
+		snprintf(why, whylen, "'%s': valid executors are %s", value, exec_names());
+		return -1;
+	}
+	if (o->type == OPT_GPUS) {
+		struct inventory inv;
+		if (inventory_parse(value, &inv, why, whylen) < 0)
+			return -1;
+		cfg->gpus_explicit = true;
+	}
+	char *copy = strdup(value);
+	if (!copy) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* Durations and integers, within the option's range. */
+static int set_number(struct config *cfg, const struct opt *o, const char *value, char *why, size_t whylen)
+{
+	int64_t *field = (int64_t *)((char *)cfg + o->offset);
+	if (o->type == OPT_DURATION) {
 		int64_t v;
 		if (duration_parse(value, &v) < 0 || v < o->min || v > o->max) {
 			char a[32], b[32];
@@ -124,32 +127,60 @@ static int opt_set(struct config *cfg, const struct opt *o, const char *value, c
 				value, duration_format(o->min, a, sizeof a), duration_format(o->max, b, sizeof b));
 			return -1;
 		}
-		*(int64_t *)field = v;
+		*field = v;
 		return 0;
 	}
-	case OPT_INT: {
-		char *end;
-		errno = 0;
-		long long v = strtoll(value, &end, 10);
-		if (errno || end == value || *end || v < o->min || v > o->max) {
-			snprintf(why, whylen, "'%s' is not an integer between %lld and %lld", value,
-				(long long)o->min, (long long)o->max);
-			return -1;
-		}
-		*(int64_t *)field = v;
-		return 0;
+	char *end;
+	errno = 0;
+	long long v = strtoll(value, &end, 10);
+	if (errno || end == value || *end || v < o->min || v > o->max) {
+		snprintf(why, whylen, "'%s' is not an integer between %lld and %lld", value, (long long)o->min,
+			(long long)o->max);
+		return -1;
 	}
-	case OPT_DOUBLE: {
-		char *end;
-		errno = 0;
-		double v = strtod(value, &end);
-		if (errno || end == value || *end || !isfinite(v) || v <= 0 || v > 1e6) {
-			snprintf(why, whylen, "'%s' is not a number > 0 and <= 1e6", value);
-			return -1;
-		}
-		*(double *)field = v;
-		return 0;
+	*field = v;
+	return 0;
+}
+
+static int set_double(double *field, const char *value, char *why, size_t whylen)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(value, &end);
+	if (errno || end == value || *end || !isfinite(v) || v <= 0 || v > 1e6) {
+		snprintf(why, whylen, "'%s' is not a number > 0 and <= 1e6", value);
+		return -1;
 	}
+	*field = v;
+	return 0;
+}
+
+static int set_flag(bool *field, const char *value, char *why, size_t whylen)
+{
+	if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0 || strcmp(value, "yes") == 0)
+		*field = true;
+	else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0 || strcmp(value, "no") == 0)
+		*field = false;
+	else {
+		snprintf(why, whylen, "'%s' is not true or false", value);
+		return -1;
+	}
+	return 0;
+}
+
+static int opt_set(struct config *cfg, const struct opt *o, const char *value, char *why, size_t whylen)
+{
+	void *field = (char *)cfg + o->offset;
+	switch (o->type) {
+	case OPT_STRING:
+	case OPT_EXECUTOR:
+	case OPT_GPUS:
+		return set_string(cfg, o, value, why, whylen);
+	case OPT_DURATION:
+	case OPT_INT:
+		return set_number(cfg, o, value, why, whylen);
+	case OPT_DOUBLE:
+		return set_double(field, value, why, whylen);
 	case OPT_LOGLEVEL: {
 		enum log_level l;
 		if (log_level_parse(value, &l) < 0) {
@@ -160,15 +191,7 @@ static int opt_set(struct config *cfg, const struct opt *o, const char *value, c
 		return 0;
 	}
 	case OPT_FLAG:
-		if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0 || strcmp(value, "yes") == 0)
-			*(bool *)field = true;
-		else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0 || strcmp(value, "no") == 0)
-			*(bool *)field = false;
-		else {
-			snprintf(why, whylen, "'%s' is not true or false", value);
-			return -1;
-		}
-		return 0;
+		return set_flag(field, value, why, whylen);
 	}
 	return -1;
 }
@@ -187,7 +210,8 @@ static void print_help(void)
 			printf("  --%s\n      %s\n", opts[i].name, h);
 	}
 	printf("  --help       show this help\n  --version    show the version\n\n"
-	       "Every long option can be set in the config file as key = value, with '-' written '_'.\n"
+	       "Executors: %s.\n", exec_names());
+	printf("Every long option can be set in the config file as key = value, with '-' written '_'.\n"
 	       "See gpuaasd(8) and gpuaasd.conf(5).\n");
 }
 
@@ -260,6 +284,85 @@ static char *trim(char *s)
 
 /* Parses the file into cfg. With only_reloadable, other keys whose value
  * differs are reported in *restart_needed instead of applied. */
+/* The option a config-file key names ('-' written '_'); NULL when none. */
+static const struct opt *opt_by_key(const char *key, size_t *idx)
+{
+	for (size_t k = 0; k < NOPTS; k++) {
+		char want[64];
+		snprintf(want, sizeof want, "%s", opts[k].name);
+		for (char *p = want; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		if (strcmp(want, key) == 0) {
+			*idx = k;
+			return &opts[k];
+		}
+	}
+	return NULL;
+}
+
+/* A key that needs a restart, met during a reload: validated anyway so a
+ * broken file is reported; a changed value is logged. 0 or -1 with why. */
+static int check_unreloadable(const struct config *cfg, const struct opt *o, const char *value, bool *changed,
+	char *why, size_t whylen)
+{
+	struct config scratch;
+	config_init(&scratch);
+	int rc = opt_set(&scratch, o, value, why, whylen);
+	*changed = false;
+	if (rc == 0) {
+		const char *fa = (const char *)cfg + o->offset, *fb = (const char *)&scratch + o->offset;
+		if (o->type == OPT_STRING || o->type == OPT_EXECUTOR || o->type == OPT_GPUS) {
+			const char *sa = *(char *const *)fa, *sb = *(char *const *)fb;
+			*changed = !sa || !sb || strcmp(sa, sb) != 0;
+		} else {
+			size_t sz = o->type == OPT_DOUBLE ? sizeof(double) : o->type == OPT_LOGLEVEL ?
+				sizeof(enum log_level) : sizeof(int64_t);
+			*changed = memcmp(fa, fb, sz) != 0;
+		}
+	}
+	config_finish(&scratch);
+	return rc;
+}
+
+/* One "key = value" line (s, trimmed, not a comment). 0 or -1 with err. */
+static int parse_line(struct config *cfg, char *s, const char *path, int lineno, bool only_reloadable, char *err,
+	size_t errlen)
+{
+	char *eq = strchr(s, '=');
+	if (!eq) {
+		snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+		return -1;
+	}
+	*eq = '\0';
+	char *key = trim(s), *value = trim(eq + 1);
+	/* Allow "quoted values" for paths with spaces. */
+	size_t vl = strlen(value);
+	if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+		value[vl - 1] = '\0';
+		value++;
+	}
+	size_t idx = 0;
+	const struct opt *o = opt_by_key(key, &idx);
+	if (!o || o->type == OPT_FLAG || strcmp(o->name, "config") == 0) {
+		snprintf(err, errlen, "%s:%d: unknown key '%s'", path, lineno, key);
+		return -1;
+	}
+	if (cfg->set_on_cmdline[idx])
+		return 0;
+	char why[512];
+	bool changed = false;
+	int rc = only_reloadable && !o->reloadable ? check_unreloadable(cfg, o, value, &changed, why, sizeof why)
+						   : opt_set(cfg, o, value, why, sizeof why);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s:%d: bad value for %s: %s", path, lineno, key, why);
+		return -1;
+	}
+	if (changed)
+		log_event(LOG_WARN, "config.reload.needs_restart", "file=%s line=%d key=%s", path, lineno, key);
+	return 0;
+}
+
 static enum config_result parse_file(struct config *cfg, const char *path, bool only_reloadable,
 	char *err, size_t errlen)
 {
@@ -271,7 +374,7 @@ static enum config_result parse_file(struct config *cfg, const char *path, bool 
 	enum config_result res = CONFIG_OK;
 	char line[4096];
 	int lineno = 0;
-	while (fgets(line, sizeof line, f)) {
+	while (res == CONFIG_OK && fgets(line, sizeof line, f)) {
 		lineno++;
 		size_t len = strlen(line);
 		if (len == sizeof line - 1 && line[len - 1] != '\n') {
@@ -280,77 +383,8 @@ static enum config_result parse_file(struct config *cfg, const char *path, bool 
 			break;
 		}
 		char *s = trim(line);
-		if (*s == '\0' || *s == '#')
-			continue;
-		char *eq = strchr(s, '=');
-		if (!eq) {
-			snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+		if (*s != '\0' && *s != '#' && parse_line(cfg, s, path, lineno, only_reloadable, err, errlen) < 0)
 			res = CONFIG_ERROR;
-			break;
-		}
-		*eq = '\0';
-		char *key = trim(s);
-		char *value = trim(eq + 1);
-		/* Allow "quoted values" for paths with spaces. */
-		size_t vl = strlen(value);
-		if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
-			value[vl - 1] = '\0';
-			value++;
-		}
-		const struct opt *o = NULL;
-		size_t idx = 0;
-		for (size_t k = 0; k < NOPTS; k++) {
-			char want[64];
-			snprintf(want, sizeof want, "%s", opts[k].name);
-			for (char *p = want; *p; p++)
-				if (*p == '-')
-					*p = '_';
-			if (strcmp(want, key) == 0) {
-				o = &opts[k];
-				idx = k;
-			}
-		}
-		if (!o || o->type == OPT_FLAG || strcmp(o->name, "config") == 0) {
-			snprintf(err, errlen, "%s:%d: unknown key '%s'", path, lineno, key);
-			res = CONFIG_ERROR;
-			break;
-		}
-		char why[512];
-		if (cfg->set_on_cmdline[idx])
-			continue;
-		if (only_reloadable && !o->reloadable) {
-			/* Validate anyway so a broken file is reported, and say so
-			 * when a value that needs a restart has changed. */
-			struct config scratch;
-			config_init(&scratch);
-			int rc = opt_set(&scratch, o, value, why, sizeof why);
-			bool changed = false;
-			if (rc == 0) {
-				const char *fa = (const char *)cfg + o->offset, *fb = (const char *)&scratch + o->offset;
-				if (o->type == OPT_STRING || o->type == OPT_EXECUTOR || o->type == OPT_GPUS) {
-					const char *sa = *(char *const *)fa, *sb = *(char *const *)fb;
-					changed = !sa || !sb || strcmp(sa, sb) != 0;
-				} else {
-					size_t sz = o->type == OPT_DOUBLE ? sizeof(double) : o->type == OPT_LOGLEVEL ?
-						sizeof(enum log_level) : sizeof(int64_t);
-					changed = memcmp(fa, fb, sz) != 0;
-				}
-			}
-			config_finish(&scratch);
-			if (rc < 0) {
-				snprintf(err, errlen, "%s:%d: bad value for %s: %s", path, lineno, key, why);
-				res = CONFIG_ERROR;
-				break;
-			}
-			if (changed)
-				log_event(LOG_WARN, "config.reload.needs_restart", "file=%s line=%d key=%s", path, lineno, key);
-			continue;
-		}
-		if (opt_set(cfg, o, value, why, sizeof why) < 0) {
-			snprintf(err, errlen, "%s:%d: bad value for %s: %s", path, lineno, key, why);
-			res = CONFIG_ERROR;
-			break;
-		}
 	}
 	if (res == CONFIG_OK && ferror(f)) {
 		snprintf(err, errlen, "%s: read error", path);

@@ -1,4 +1,5 @@
-/* Daemon options (CONTRACT §3): one table serves the command line and the
+/* Daemon options (documented in docs/man/gpuaasd.8.scd and
+ * docs/man/gpuaasd.conf.5.scd): one table serves the command line and the
  * config file, whose keys are the long option names with '-' written '_'.
  * Command-line values win over the file. */
 #ifndef GPUAAS_GPUAASD_CONFIG_H

@@ -34,16 +34,12 @@ enum stmt_id {
 	STMT_JOB_SET_STATUS,
 	STMT_JOB_APPROVE,
 	STMT_JOB_START,
-	STMT_JOB_FINISH,
 	STMT_JOB_QUEUE,
 	STMT_JOB_RUNNING,
-	STMT_JOB_PENDING,
 	STMT_JOB_ACTIVE_OF_USER,
 	STMT_USER_RESERVE,
 	STMT_USER_CHARGE,
-	STMT_JOB_SET_REASON,
 	STMT_JOB_MAX_SEQ,
-	STMT_JOB_COUNT,
 	STMT_JOB_BRIEF_OWN,
 	STMT_JOB_BRIEF_ALL,
 	STMT_JOB_BRIEF_STATE_OWN,
@@ -57,18 +53,45 @@ struct db {
 	sqlite3 *h;
 	sqlite3_stmt *stmts[STMT__COUNT];
 	int last_error;
-	bool in_txn;
 };
 
 /* The cached statement, reset and unbound; NULL on a prepare error. */
 sqlite3_stmt *db_stmt(struct db *db, enum stmt_id id);
 /* Steps a statement that returns no rows and resets it: 0 or -1. */
 int db_exec_stmt(struct db *db, sqlite3_stmt *st);
+/* db_exec_stmt for an UPDATE meant to change exactly one row: 0 when it did,
+ * `none` (DB_NOTFOUND or DB_CONFLICT) when it did not, -1 on an error. */
+int db_exec_one(struct db *db, sqlite3_stmt *st, int none);
+
+/* One statement parameter: an integer, text (a NULL string binds NULL), or
+ * NULL. Text is bound SQLITE_STATIC: it must outlive the statement's step. */
+struct db_arg {
+	enum { DB_ARG_INT, DB_ARG_TEXT, DB_ARG_NULL } kind;
+	int64_t i;
+	const char *s;
+};
+#define DB_INT(v) {.kind = DB_ARG_INT, .i = (v)}
+#define DB_TEXT(v) {.kind = DB_ARG_TEXT, .s = (v)}
+/* v when `present`, else NULL. */
+#define DB_INT_OR_NULL(v, present) {.kind = (present) ? DB_ARG_INT : DB_ARG_NULL, .i = (v)}
+
+/* The cached statement with args[0..n-1] bound to ?1..?n; NULL on an error. */
+sqlite3_stmt *db_stmt_bind(struct db *db, enum stmt_id id, const struct db_arg *args, int n);
+/* db_stmt_bind, then db_exec_stmt: 0 or -1. */
+int db_run(struct db *db, enum stmt_id id, const struct db_arg *args, int n);
+/* db_stmt_bind, then db_exec_one: 0, `none`, or -1. */
+int db_run_one(struct db *db, enum stmt_id id, int none, const struct db_arg *args, int n);
+
+/* The same, with the arguments listed in the call: DB_RUN(db, id, DB_INT(x), ...). */
+#define DB_ARGS(...) (const struct db_arg[]){__VA_ARGS__}, \
+	(int)(sizeof((const struct db_arg[]){__VA_ARGS__}) / sizeof(struct db_arg))
+#define DB_STMT_BIND(db, id, ...) db_stmt_bind((db), (id), DB_ARGS(__VA_ARGS__))
+#define DB_RUN(db, id, ...) db_run((db), (id), DB_ARGS(__VA_ARGS__))
+#define DB_RUN_ONE(db, id, none, ...) db_run_one((db), (id), (none), DB_ARGS(__VA_ARGS__))
+/* Steps a statement that returns one integer (column 0 of its one row) into
+ * *out and resets it: 0, or -1 (logged as `what`) when no row came. */
+int db_scalar(struct db *db, enum stmt_id id, const char *what, int64_t *out);
 /* Logs an SQLite failure and remembers its code. */
 int db_fail(struct db *db, int rc, const char *what);
-
-/* Appends a 'charge' ledger row of -amount (db-user.c). */
-int db_ledger_charge(struct db *db, int64_t user_id, int64_t now, int64_t amount, int64_t job_id,
-	const char *reason);
 
 #endif

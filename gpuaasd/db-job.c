@@ -1,62 +1,68 @@
-/* Jobs and the quota reservations that go with them. */
+/* Jobs: inserts, reads and state transitions. */
+#include <stddef.h>
 #include <string.h>
 
 #include "gpuaasd/db-internal.h"
 
-static const char *col_text(sqlite3_stmt *st, int col)
-{
-	return (const char *)sqlite3_column_text(st, col);
-}
+/* Where one result column lands in struct job_row. */
+struct job_col {
+	enum { COL_INT, COL_TEXT, COL_TEXT_OR_EMPTY, COL_OPT_INT } kind;
+	size_t off;      /* the field */
+	size_t flag_off; /* COL_OPT_INT: the bool that says the column is not NULL */
+};
 
-/* The first nine columns, shared by the brief and the full column lists. */
-static void read_job_brief(sqlite3_stmt *st, struct job_row *j)
+/* The offset of field f of struct job_row, which must have the given type. */
+#define JOB_FIELD(f, type) _Generic(((struct job_row *)0)->f, type: offsetof(struct job_row, f))
+#define INT_COL(f) {COL_INT, JOB_FIELD(f, int64_t), 0}
+#define TEXT_COL(f) {COL_TEXT, JOB_FIELD(f, const char *), 0}
+#define TEXT0_COL(f) {COL_TEXT_OR_EMPTY, JOB_FIELD(f, const char *), 0}
+#define OPT_COL(f, flag) {COL_OPT_INT, JOB_FIELD(f, int64_t), JOB_FIELD(flag, bool)}
+
+/* JOB_COLS of db.c, in order; its first JOB_BRIEF_NCOLS are JOB_BRIEF_COLS. */
+static const struct job_col job_cols[] = {
+	INT_COL(id), TEXT0_COL(name), TEXT0_COL(owner), TEXT_COL(gpu_type), INT_COL(gpu_count),
+	INT_COL(time_limit), TEXT_COL(status), TEXT0_COL(reason), INT_COL(created_at),
+	INT_COL(approved_at), TEXT_COL(approved_by), INT_COL(started_at), INT_COL(finished_at),
+	OPT_COL(charged_seconds, has_charged), OPT_COL(exit_code, has_exit_code), TEXT_COL(command),
+	INT_COL(owner_id), INT_COL(run_until_ms), TEXT_COL(devices), INT_COL(reserved), INT_COL(approve_seq),
+};
+#define JOB_NCOLS ((int)(sizeof job_cols / sizeof job_cols[0]))
+#define JOB_BRIEF_NCOLS 9
+
+/* Zeroes j and reads the first ncols columns of the current row into it. */
+static void read_job(sqlite3_stmt *st, struct job_row *j, int ncols)
 {
 	memset(j, 0, sizeof *j);
-	j->id = sqlite3_column_int64(st, 0);
-	j->name = col_text(st, 1);
-	j->owner = col_text(st, 2);
-	j->gpu_type = col_text(st, 3);
-	j->gpu_count = sqlite3_column_int64(st, 4);
-	j->time_limit = sqlite3_column_int64(st, 5);
-	j->status = col_text(st, 6);
-	j->reason = col_text(st, 7);
-	j->created_at = sqlite3_column_int64(st, 8);
-	if (!j->name)
-		j->name = "";
-	if (!j->reason)
-		j->reason = "";
-	if (!j->owner)
-		j->owner = "";
+	for (int i = 0; i < ncols; i++) {
+		const struct job_col *c = &job_cols[i];
+		char *field = (char *)j + c->off;
+		switch (c->kind) {
+		case COL_INT:
+			*(int64_t *)field = sqlite3_column_int64(st, i);
+			break;
+		case COL_OPT_INT:
+			*(bool *)((char *)j + c->flag_off) = sqlite3_column_type(st, i) != SQLITE_NULL;
+			*(int64_t *)field = sqlite3_column_int64(st, i);
+			break;
+		case COL_TEXT:
+		case COL_TEXT_OR_EMPTY: {
+			const char *t = (const char *)sqlite3_column_text(st, i);
+			*(const char **)field = t || c->kind == COL_TEXT ? t : "";
+			break;
+		}
+		}
+	}
 }
 
-static void read_job(sqlite3_stmt *st, struct job_row *j)
-{
-	read_job_brief(st, j);
-	j->approved_at = sqlite3_column_int64(st, 9);
-	j->approved_by = col_text(st, 10);
-	j->started_at = sqlite3_column_int64(st, 11);
-	j->finished_at = sqlite3_column_int64(st, 12);
-	j->has_charged = sqlite3_column_type(st, 13) != SQLITE_NULL;
-	j->charged_seconds = sqlite3_column_int64(st, 13);
-	j->has_exit_code = sqlite3_column_type(st, 14) != SQLITE_NULL;
-	j->exit_code = sqlite3_column_int64(st, 14);
-	j->command = col_text(st, 15);
-	j->owner_id = sqlite3_column_int64(st, 16);
-	j->run_until_ms = sqlite3_column_int64(st, 17);
-	j->devices = col_text(st, 18);
-	j->reserved = sqlite3_column_int64(st, 19);
-	j->approve_seq = sqlite3_column_int64(st, 20);
-}
-
-/* Steps st, calling cb per row. Returns 0, cb's non-zero value, or -1. */
-static int each_row_with(struct db *db, sqlite3_stmt *st, void (*reader)(sqlite3_stmt *, struct job_row *),
-	db_job_cb cb, void *arg, int *rows)
+/* Steps st, reading ncols columns of each row and calling cb per row.
+ * Returns 0, cb's non-zero value, or -1. */
+static int each_row_with(struct db *db, sqlite3_stmt *st, int ncols, db_job_cb cb, void *arg, int *rows)
 {
 	int rc, result = 0, n = 0;
 	struct job_row row;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n++;
-		reader(st, &row);
+		read_job(st, &row, ncols);
 		result = cb(arg, &row);
 		if (result != 0)
 			break;
@@ -72,7 +78,7 @@ static int each_row_with(struct db *db, sqlite3_stmt *st, void (*reader)(sqlite3
 
 static int each_row(struct db *db, sqlite3_stmt *st, db_job_cb cb, void *arg, int *rows)
 {
-	return each_row_with(db, st, read_job, cb, arg, rows);
+	return each_row_with(db, st, JOB_NCOLS, cb, arg, rows);
 }
 
 int db_job_insert(struct db *db, int64_t owner_id, const char *name, const char *gpu_type, int64_t count,
@@ -142,7 +148,7 @@ int db_job_list(struct db *db, const struct job_filter *f, db_job_cb cb, void *a
 	}
 	sqlite3_bind_int64(st, 2, f->before_id > 0 ? f->before_id : INT64_MAX);
 	sqlite3_bind_int64(st, 3, f->limit);
-	return each_row_with(db, st, f->brief ? read_job_brief : read_job, cb, arg, NULL);
+	return each_row_with(db, st, f->brief ? JOB_BRIEF_NCOLS : JOB_NCOLS, cb, arg, NULL);
 }
 
 static int list_simple(struct db *db, enum stmt_id id, int64_t param, db_job_cb cb, void *arg)
@@ -170,36 +176,9 @@ int db_job_live_of_user(struct db *db, int64_t owner_id, db_job_cb cb, void *arg
 	return list_simple(db, STMT_JOB_ACTIVE_OF_USER, owner_id, cb, arg);
 }
 
-static int scalar(struct db *db, enum stmt_id id, int64_t *out)
-{
-	sqlite3_stmt *st = db_stmt(db, id);
-	if (!st)
-		return -1;
-	int rc = sqlite3_step(st);
-	int result = 0;
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else
-		result = db_fail(db, sqlite3_extended_errcode(db->h), "scalar query");
-	sqlite3_reset(st);
-	return result;
-}
-
 int db_job_max_seq(struct db *db, int64_t *out)
 {
-	return scalar(db, STMT_JOB_MAX_SEQ, out);
-}
-
-int db_job_count(struct db *db, int64_t *out)
-{
-	return scalar(db, STMT_JOB_COUNT, out);
-}
-
-static int changed_one(struct db *db, sqlite3_stmt *st)
-{
-	if (db_exec_stmt(db, st) < 0)
-		return -1;
-	return sqlite3_changes(db->h) == 1 ? 0 : DB_CONFLICT;
+	return db_scalar(db, STMT_JOB_MAX_SEQ, "scalar query", out);
 }
 
 int db_job_approve(struct db *db, int64_t id, int64_t now, int64_t by, int64_t seq, const char *reason)
@@ -212,7 +191,7 @@ int db_job_approve(struct db *db, int64_t id, int64_t now, int64_t by, int64_t s
 	sqlite3_bind_int64(st, 3, by);
 	sqlite3_bind_int64(st, 4, seq);
 	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-	return changed_one(db, st);
+	return db_exec_one(db, st, DB_CONFLICT);
 }
 
 int db_job_start(struct db *db, int64_t id, int64_t now, int64_t run_until_ms, const char *devices)
@@ -224,7 +203,7 @@ int db_job_start(struct db *db, int64_t id, int64_t now, int64_t run_until_ms, c
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, run_until_ms);
 	sqlite3_bind_text(st, 4, devices, -1, SQLITE_STATIC);
-	return changed_one(db, st);
+	return db_exec_one(db, st, DB_CONFLICT);
 }
 
 int db_job_close(struct db *db, int64_t id, const char *from, const char *to, const char *reason, int64_t now,
@@ -246,31 +225,5 @@ int db_job_close(struct db *db, int64_t id, const char *from, const char *to, co
 		sqlite3_bind_int64(st, 7, exit_code);
 	else
 		sqlite3_bind_null(st, 7);
-	return changed_one(db, st);
-}
-
-int db_user_reserve(struct db *db, int64_t user_id, int64_t delta)
-{
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_RESERVE);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, delta);
-	return changed_one(db, st);
-}
-
-int db_user_charge(struct db *db, int64_t user_id, int64_t charge, int64_t release, int64_t job_id, int64_t now)
-{
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_CHARGE);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, charge);
-	sqlite3_bind_int64(st, 3, release);
-	int rc = changed_one(db, st);
-	if (rc != 0)
-		return rc;
-	if (charge > 0)
-		return db_ledger_charge(db, user_id, now, charge, job_id, "job charge");
-	return 0;
+	return db_exec_one(db, st, DB_CONFLICT);
 }

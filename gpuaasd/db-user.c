@@ -1,4 +1,4 @@
-/* Users, quota changes and the usage report. */
+/* Users, quota changes, reservations and charges, and the usage report. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +11,9 @@ static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
 	snprintf(dst, size, "%s", t ? (const char *)t : "");
 }
 
-static void read_user(sqlite3_stmt *st, struct user_row *u)
+static void read_user(sqlite3_stmt *st, void *row)
 {
+	struct user_row *u = row;
 	memset(u, 0, sizeof *u);
 	u->id = sqlite3_column_int64(st, 0);
 	copy_text(u->username, sizeof u->username, st, 1);
@@ -59,6 +60,52 @@ int db_user_by_id(struct db *db, int64_t id, struct user_row *out)
 	return user_lookup(db, st, out);
 }
 
+static void read_usage(sqlite3_stmt *st, void *row)
+{
+	struct usage_row *u = row;
+	copy_text(u->username, sizeof u->username, st, 0);
+	u->granted = sqlite3_column_int64(st, 1);
+	u->charged = sqlite3_column_int64(st, 2);
+	u->remaining = sqlite3_column_int64(st, 3);
+	u->reserved = sqlite3_column_int64(st, 4);
+	u->jobs = sqlite3_column_int64(st, 5);
+}
+
+/* Steps st to its end, reading each row with `read` into a malloc'd array of
+ * `size`-byte elements, and resets it. Sets *rows (NULL for no row) and *n and
+ * returns 0, or returns -1 (logged as `what`) with nothing to free. */
+static int collect_rows(struct db *db, sqlite3_stmt *st, size_t size, void (*read)(sqlite3_stmt *, void *),
+	const char *what, void **rows, size_t *n)
+{
+	char *arr = NULL;
+	size_t len = 0, cap = 0;
+	int rc, result = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			char *na = realloc(arr, cap * size);
+			if (!na) {
+				result = -1;
+				goto out;
+			}
+			arr = na;
+		}
+		read(st, arr + size * len++);
+	}
+	if (rc != SQLITE_DONE)
+		result = db_fail(db, sqlite3_extended_errcode(db->h), what);
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (result < 0) {
+		free(arr);
+		return -1;
+	}
+	*rows = arr;
+	*n = len;
+	return 0;
+}
+
 /* One ledger row; job_id/actor_id 0 mean none. */
 static int ledger_add(struct db *db, int64_t user_id, int64_t now, const char *kind, int64_t delta,
 	int64_t job_id, int64_t actor_id, const char *reason)
@@ -80,12 +127,6 @@ static int ledger_add(struct db *db, int64_t user_id, int64_t now, const char *k
 		sqlite3_bind_null(st, 6);
 	sqlite3_bind_text(st, 7, reason ? reason : "", -1, SQLITE_STATIC);
 	return db_exec_stmt(db, st);
-}
-
-int db_ledger_charge(struct db *db, int64_t user_id, int64_t now, int64_t amount, int64_t job_id,
-	const char *reason)
-{
-	return ledger_add(db, user_id, now, "charge", -amount, job_id, 0, reason);
 }
 
 int db_user_insert(struct db *db, const char *username, const char *hash, bool is_admin, int64_t quota,
@@ -115,13 +156,6 @@ int db_user_insert(struct db *db, const char *username, const char *hash, bool i
 	return 0;
 }
 
-static int update_one(struct db *db, sqlite3_stmt *st)
-{
-	if (db_exec_stmt(db, st) < 0)
-		return -1;
-	return sqlite3_changes(db->h) == 1 ? 0 : DB_NOTFOUND;
-}
-
 int db_user_delete(struct db *db, int64_t id, int64_t now)
 {
 	sqlite3_stmt *st = db_stmt(db, STMT_USER_DELETE);
@@ -129,7 +163,7 @@ int db_user_delete(struct db *db, int64_t id, int64_t now)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, now);
-	return update_one(db, st);
+	return db_exec_one(db, st, DB_NOTFOUND);
 }
 
 int db_user_set_password(struct db *db, int64_t id, const char *hash)
@@ -139,7 +173,7 @@ int db_user_set_password(struct db *db, int64_t id, const char *hash)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	return update_one(db, st);
+	return db_exec_one(db, st, DB_NOTFOUND);
 }
 
 int db_user_set_admin(struct db *db, int64_t id, bool is_admin)
@@ -149,7 +183,7 @@ int db_user_set_admin(struct db *db, int64_t id, bool is_admin)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, is_admin ? 1 : 0);
-	return update_one(db, st);
+	return db_exec_one(db, st, DB_NOTFOUND);
 }
 
 int db_user_quota_change(struct db *db, int64_t id, bool set, int64_t value, int64_t actor_id,
@@ -169,7 +203,7 @@ int db_user_quota_change(struct db *db, int64_t id, bool set, int64_t value, int
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, next);
-	rc = update_one(db, st);
+	rc = db_exec_one(db, st, DB_NOTFOUND);
 	if (rc != 0)
 		return rc;
 	if (ledger_add(db, id, now, set ? "set" : "grant", next - u.quota, 0, actor_id,
@@ -180,19 +214,35 @@ int db_user_quota_change(struct db *db, int64_t id, bool set, int64_t value, int
 	return 0;
 }
 
-int db_user_count(struct db *db, int64_t *out)
+int db_user_reserve(struct db *db, int64_t user_id, int64_t delta)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_COUNT);
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_RESERVE);
 	if (!st)
 		return -1;
-	int rc = sqlite3_step(st);
-	int result = 0;
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else
-		result = db_fail(db, sqlite3_extended_errcode(db->h), "user count");
-	sqlite3_reset(st);
-	return result;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, delta);
+	return db_exec_one(db, st, DB_CONFLICT);
+}
+
+int db_user_charge(struct db *db, int64_t user_id, int64_t charge, int64_t release, int64_t job_id, int64_t now)
+{
+	sqlite3_stmt *st = db_stmt(db, STMT_USER_CHARGE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_int64(st, 2, charge);
+	sqlite3_bind_int64(st, 3, release);
+	int rc = db_exec_one(db, st, DB_CONFLICT);
+	if (rc != 0)
+		return rc;
+	if (charge > 0)
+		return ledger_add(db, user_id, now, "charge", -charge, job_id, 0, "job charge");
+	return 0;
+}
+
+int db_user_count(struct db *db, int64_t *out)
+{
+	return db_scalar(db, STMT_USER_COUNT, "user count", out);
 }
 
 int db_user_list(struct db *db, struct user_row **rows, size_t *n)
@@ -200,31 +250,10 @@ int db_user_list(struct db *db, struct user_row **rows, size_t *n)
 	sqlite3_stmt *st = db_stmt(db, STMT_USER_LIST);
 	if (!st)
 		return -1;
-	struct user_row *arr = NULL;
-	size_t len = 0, cap = 0;
-	int rc, result = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct user_row *na = realloc(arr, cap * sizeof *na);
-			if (!na) {
-				result = -1;
-				goto out;
-			}
-			arr = na;
-		}
-		read_user(st, &arr[len++]);
-	}
-	if (rc != SQLITE_DONE)
-		result = db_fail(db, sqlite3_extended_errcode(db->h), "user list");
-out:
-	sqlite3_reset(st);
-	if (result < 0) {
-		free(arr);
+	void *arr;
+	if (collect_rows(db, st, sizeof **rows, read_user, "user list", &arr, n) < 0)
 		return -1;
-	}
 	*rows = arr;
-	*n = len;
 	return 0;
 }
 
@@ -235,36 +264,10 @@ int db_usage_report(struct db *db, const char *username, struct usage_row **rows
 		return -1;
 	if (username)
 		sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	struct usage_row *arr = NULL;
-	size_t len = 0, cap = 0;
-	int rc, result = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (len == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct usage_row *na = realloc(arr, cap * sizeof *na);
-			if (!na) {
-				result = -1;
-				goto out;
-			}
-			arr = na;
-		}
-		struct usage_row *u = &arr[len++];
-		copy_text(u->username, sizeof u->username, st, 0);
-		u->granted = sqlite3_column_int64(st, 1);
-		u->charged = sqlite3_column_int64(st, 2);
-		u->remaining = sqlite3_column_int64(st, 3);
-		u->reserved = sqlite3_column_int64(st, 4);
-		u->jobs = sqlite3_column_int64(st, 5);
-	}
-	if (rc != SQLITE_DONE)
-		result = db_fail(db, sqlite3_extended_errcode(db->h), "usage report");
-out:
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	if (result < 0) {
-		free(arr);
+	void *arr;
+	size_t len;
+	if (collect_rows(db, st, sizeof **rows, read_usage, "usage report", &arr, &len) < 0)
 		return -1;
-	}
 	if (username && len == 0) {
 		free(arr);
 		return DB_NOTFOUND;

@@ -89,26 +89,20 @@ static const char *const stmt_sql[STMT__COUNT] = {
 				"ORDER BY j.id DESC LIMIT ?3",
 	[STMT_JOB_SET_STATUS] = "UPDATE jobs SET status = ?3, reason = ?4, finished_at = ?5, reserved = 0, "
 				"charged_seconds = ?6, exit_code = ?7 WHERE id = ?1 AND status = ?2",
-	[STMT_JOB_COUNT] = "SELECT count(*) FROM jobs",
 	[STMT_JOB_APPROVE] = "UPDATE jobs SET status = 'APPROVED', approved_at = ?2, approved_by = ?3, approve_seq = ?4, "
 			     "reason = ?5 WHERE id = ?1 AND status = 'PENDING'",
 	[STMT_JOB_START] = "UPDATE jobs SET status = 'RUNNING', started_at = ?2, run_until_ms = ?3, devices = ?4, "
 			   "reason = 'running' WHERE id = ?1 AND status = 'APPROVED'",
-	[STMT_JOB_FINISH] = "UPDATE jobs SET status = ?2, reason = ?3, finished_at = ?4, charged_seconds = ?5, "
-			    "exit_code = ?6, reserved = 0 WHERE id = ?1 AND status = 'RUNNING'",
 	[STMT_JOB_QUEUE] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
 			   "WHERE j.status = 'APPROVED' ORDER BY j.approve_seq",
 	[STMT_JOB_RUNNING] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
 			     "WHERE j.status = 'RUNNING'",
 	[STMT_JOB_MAX_SEQ] = "SELECT coalesce(max(approve_seq), 0) FROM jobs",
-	[STMT_JOB_PENDING] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
-			     "WHERE j.status = 'PENDING' ORDER BY j.id LIMIT ?1",
 	[STMT_JOB_ACTIVE_OF_USER] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
 				    "WHERE j.owner_id = ?1 AND j.status IN ('PENDING','APPROVED','RUNNING')",
 	[STMT_USER_RESERVE] = "UPDATE users SET reserved = reserved + ?2 WHERE id = ?1 AND reserved + ?2 >= 0 "
 			      "AND (?2 <= 0 OR quota - reserved >= ?2)",
 	[STMT_USER_CHARGE] = "UPDATE users SET quota = max(quota - ?2, 0), reserved = reserved - ?3 WHERE id = ?1",
-	[STMT_JOB_SET_REASON] = "UPDATE jobs SET reason = ?2 WHERE id = ?1 AND reason <> ?2",
 };
 
 /* Forward migrations: migrations[i] takes user_version i to i + 1. Never edit
@@ -175,11 +169,6 @@ int db_fail(struct db *db, int rc, const char *what)
 	return -1;
 }
 
-int db_last_error(const struct db *db)
-{
-	return db->last_error;
-}
-
 bool db_error_is_transient(const struct db *db)
 {
 	switch (db->last_error & 0xff) {
@@ -218,6 +207,62 @@ int db_exec_stmt(struct db *db, sqlite3_stmt *st)
 	return 0;
 }
 
+int db_exec_one(struct db *db, sqlite3_stmt *st, int none)
+{
+	if (db_exec_stmt(db, st) < 0)
+		return -1;
+	return sqlite3_changes(db->h) == 1 ? 0 : none;
+}
+
+sqlite3_stmt *db_stmt_bind(struct db *db, enum stmt_id id, const struct db_arg *args, int n)
+{
+	sqlite3_stmt *st = db_stmt(db, id);
+	if (!st)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		int rc;
+		if (args[i].kind == DB_ARG_INT)
+			rc = sqlite3_bind_int64(st, i + 1, args[i].i);
+		else if (args[i].kind == DB_ARG_TEXT)
+			rc = sqlite3_bind_text(st, i + 1, args[i].s, -1, SQLITE_STATIC);
+		else
+			rc = sqlite3_bind_null(st, i + 1);
+		if (rc != SQLITE_OK) {
+			sqlite3_clear_bindings(st);
+			db_fail(db, rc, stmt_sql[id]);
+			return NULL;
+		}
+	}
+	return st;
+}
+
+int db_run(struct db *db, enum stmt_id id, const struct db_arg *args, int n)
+{
+	sqlite3_stmt *st = db_stmt_bind(db, id, args, n);
+	return st ? db_exec_stmt(db, st) : -1;
+}
+
+int db_run_one(struct db *db, enum stmt_id id, int none, const struct db_arg *args, int n)
+{
+	sqlite3_stmt *st = db_stmt_bind(db, id, args, n);
+	return st ? db_exec_one(db, st, none) : -1;
+}
+
+int db_scalar(struct db *db, enum stmt_id id, const char *what, int64_t *out)
+{
+	sqlite3_stmt *st = db_stmt(db, id);
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st);
+	int result = 0;
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else
+		result = db_fail(db, sqlite3_extended_errcode(db->h), what);
+	sqlite3_reset(st);
+	return result;
+}
+
 static int exec_simple(struct db *db, enum stmt_id id)
 {
 	sqlite3_stmt *st = db_stmt(db, id);
@@ -228,34 +273,20 @@ static int exec_simple(struct db *db, enum stmt_id id)
 
 int db_begin(struct db *db)
 {
-	int rc = exec_simple(db, STMT_BEGIN);
-	if (rc == 0)
-		db->in_txn = true;
-	return rc;
+	return exec_simple(db, STMT_BEGIN);
 }
 
 int db_commit(struct db *db)
 {
-	int rc = exec_simple(db, STMT_COMMIT);
-	if (rc == 0)
-		db->in_txn = false;
-	else if (sqlite3_get_autocommit(db->h))
-		db->in_txn = false; /* SQLite rolled back by itself */
-	return rc;
+	return exec_simple(db, STMT_COMMIT);
 }
 
 int db_rollback(struct db *db)
 {
-	int rc = 0;
-	if (!sqlite3_get_autocommit(db->h))
-		rc = exec_simple(db, STMT_ROLLBACK);
-	db->in_txn = false;
-	return rc;
-}
-
-bool db_in_transaction(const struct db *db)
-{
-	return db->in_txn;
+	/* After a failed COMMIT SQLite may have rolled back by itself. */
+	if (sqlite3_get_autocommit(db->h))
+		return 0;
+	return exec_simple(db, STMT_ROLLBACK);
 }
 
 int db_savepoint(struct db *db)

@@ -24,8 +24,6 @@ struct db;
 int db_open(const char *path, struct db **out, char *err, size_t errlen);
 /* Finalizes statements and closes; NULL is a no-op. */
 void db_close(struct db *db);
-/* The last SQLite error code (extended) of this connection. */
-int db_last_error(const struct db *db);
 /* True when the last error means "no space / cannot write" (disk full,
  * read-only, I/O), i.e. worth UNAVAILABLE rather than INTERNAL. */
 bool db_error_is_transient(const struct db *db);
@@ -35,7 +33,6 @@ bool db_error_is_transient(const struct db *db);
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db);
-bool db_in_transaction(const struct db *db);
 int db_savepoint(struct db *db);
 int db_release(struct db *db);
 int db_rollback_to(struct db *db);
@@ -73,6 +70,12 @@ int db_user_set_admin(struct db *db, int64_t id, bool is_admin);
 #define DB_QUOTA_MAX INT64_C(1000000000000000)
 int db_user_quota_change(struct db *db, int64_t id, bool set, int64_t value, int64_t actor_id,
 	int64_t now, struct user_row *after);
+/* Job quota: reserve (delta > 0, DB_CONFLICT when over available) or
+ * release (delta < 0). */
+int db_user_reserve(struct db *db, int64_t user_id, int64_t delta);
+/* Takes charge from remaining (caller caps it) and releases `release` of the
+ * reservation, with a ledger row when charge > 0. */
+int db_user_charge(struct db *db, int64_t user_id, int64_t charge, int64_t release, int64_t job_id, int64_t now);
 /* Number of live users. */
 int db_user_count(struct db *db, int64_t *out);
 /* All live users ordered by name; *rows is malloc'd (caller frees). */
@@ -143,7 +146,6 @@ int db_job_queue(struct db *db, db_job_cb cb, void *arg);
 int db_job_running(struct db *db, db_job_cb cb, void *arg);
 int db_job_live_of_user(struct db *db, int64_t owner_id, db_job_cb cb, void *arg);
 int db_job_max_seq(struct db *db, int64_t *out);
-int db_job_count(struct db *db, int64_t *out);
 
 /* Conditional transitions: DB_CONFLICT when the job is not in `from`. */
 int db_job_approve(struct db *db, int64_t id, int64_t now, int64_t by, int64_t seq, const char *reason);
@@ -152,11 +154,5 @@ int db_job_start(struct db *db, int64_t id, int64_t now, int64_t run_until_ms, c
  * exit_code < 0 store null. */
 int db_job_close(struct db *db, int64_t id, const char *from, const char *to, const char *reason, int64_t now,
 	int64_t charged, int64_t exit_code);
-
-/* Quota: reserve (delta > 0, DB_CONFLICT when over available) or release. */
-int db_user_reserve(struct db *db, int64_t user_id, int64_t delta);
-/* Takes charge from remaining (caller caps it) and releases `release` of the
- * reservation, with a ledger row when charge > 0. */
-int db_user_charge(struct db *db, int64_t user_id, int64_t charge, int64_t release, int64_t job_id, int64_t now);
 
 #endif

@@ -1,15 +1,17 @@
+/* The request path: envelope -> op lookup -> token -> role -> handler, in
+ * that order and only here; replies produced while the batch transaction is
+ * open are held until its commit. */
 #include "gpuaasd/dispatch.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/frame.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/strbuf.h"
+#include "gpuaasd/batch.h"
 #include "gpuaasd/db.h"
 #include "gpuaasd/hasher.h"
 #include "gpuaasd/ops.h"
@@ -23,11 +25,8 @@ struct dispatcher {
 	struct daemon *d;
 	const struct op **ops; /* sorted by name */
 	size_t nops;
-	bool batch_open;
-	bool batch_failed; /* BEGIN failed: writes of this round fail */
-	struct held *held;
+	struct held *held; /* replies waiting for the batch commit */
 	size_t nheld, capheld;
-	void (*on_commit)(struct daemon *d, bool committed);
 };
 
 static int op_cmp(const void *a, const void *b)
@@ -58,119 +57,12 @@ struct dispatcher *dispatch_create(struct daemon *d)
 	return disp;
 }
 
-void dispatch_on_commit(struct dispatcher *disp, void (*cb)(struct daemon *d, bool committed))
-{
-	disp->on_commit = cb;
-}
-
 static const struct op *op_lookup(const struct dispatcher *disp, const char *name)
 {
 	struct op key = {.name = name};
 	const struct op *kp = &key;
 	const struct op **found = bsearch(&kp, disp->ops, disp->nops, sizeof *disp->ops, op_cmp);
 	return found ? *found : NULL;
-}
-
-/* ---- helpers for handlers ------------------------------------------------ */
-
-int64_t op_now(void)
-{
-	return (int64_t)time(NULL);
-}
-
-cJSON *op_data(struct op_ctx *ctx)
-{
-	if (!ctx->data)
-		ctx->data = cJSON_CreateObject();
-	return ctx->data;
-}
-
-struct strbuf *op_raw(struct op_ctx *ctx)
-{
-	if (!ctx->raw) {
-		ctx->raw = malloc(sizeof *ctx->raw);
-		if (!ctx->raw)
-			return NULL;
-		strbuf_init(ctx->raw, 0);
-	}
-	return ctx->raw;
-}
-
-enum status op_fail(struct op_ctx *ctx, enum status st, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(ctx->err, sizeof ctx->err, fmt, ap);
-	va_end(ap);
-	return st;
-}
-
-enum status op_db_error(struct op_ctx *ctx)
-{
-	if (db_error_is_transient(ctx->d->db))
-		return op_fail(ctx, ST_UNAVAILABLE, "database unavailable (disk full, read-only or locked); try again later");
-	return op_fail(ctx, ST_INTERNAL, "database error");
-}
-
-static const char *field_problem(enum json_field f)
-{
-	return f == JSON_FIELD_MISSING ? "is required" : "has the wrong type or is out of range";
-}
-
-enum status arg_str(struct op_ctx *ctx, const char *key, bool required, size_t max_len, bool no_control,
-	const char **out)
-{
-	enum json_field f = json_get_str(ctx->args, key, max_len, no_control, out);
-	if (f == JSON_FIELD_OK || (f == JSON_FIELD_MISSING && !required))
-		return ST_OK;
-	if (f == JSON_FIELD_BAD)
-		return op_fail(ctx, ST_BAD_REQUEST, "argument '%s' must be a string of at most %zu bytes of valid UTF-8%s",
-			key, max_len, no_control ? " without control characters" : "");
-	return op_fail(ctx, ST_BAD_REQUEST, "argument '%s' %s", key, field_problem(f));
-}
-
-enum status arg_int(struct op_ctx *ctx, const char *key, bool required, int64_t min, int64_t max, int64_t *out)
-{
-	enum json_field f = json_get_int(ctx->args, key, min, max, out);
-	if (f == JSON_FIELD_OK || (f == JSON_FIELD_MISSING && !required))
-		return ST_OK;
-	if (f == JSON_FIELD_BAD)
-		return op_fail(ctx, ST_BAD_REQUEST, "argument '%s' must be an integer from %lld to %lld", key,
-			(long long)min, (long long)max);
-	return op_fail(ctx, ST_BAD_REQUEST, "argument '%s' %s", key, field_problem(f));
-}
-
-enum status arg_bool(struct op_ctx *ctx, const char *key, bool required, bool *out)
-{
-	enum json_field f = json_get_bool(ctx->args, key, out);
-	if (f == JSON_FIELD_OK || (f == JSON_FIELD_MISSING && !required))
-		return ST_OK;
-	if (f == JSON_FIELD_BAD)
-		return op_fail(ctx, ST_BAD_REQUEST, "argument '%s' must be true or false", key);
-	return op_fail(ctx, ST_BAD_REQUEST, "argument '%s' %s", key, field_problem(f));
-}
-
-cJSON *quota_json(const struct user_row *u)
-{
-	cJSON *q = cJSON_CreateObject();
-	if (!q)
-		return NULL;
-	int64_t avail = u->quota - u->reserved;
-	cJSON_AddNumberToObject(q, "remaining", (double)u->quota);
-	cJSON_AddNumberToObject(q, "reserved", (double)u->reserved);
-	cJSON_AddNumberToObject(q, "available", (double)(avail > 0 ? avail : 0));
-	return q;
-}
-
-cJSON *user_json(const struct user_row *u)
-{
-	cJSON *o = cJSON_CreateObject();
-	if (!o)
-		return NULL;
-	cJSON_AddStringToObject(o, "username", u->username);
-	cJSON_AddBoolToObject(o, "is_admin", u->is_admin);
-	cJSON_AddItemToObject(o, "quota", quota_json(u));
-	return o;
 }
 
 /* ---- replies --------------------------------------------------------------- */
@@ -188,7 +80,6 @@ static void ctx_free(struct op_ctx *ctx)
 	free(ctx);
 }
 
-/* Serializes the reply and hands it to the server; frees ctx. */
 /* The fast path for data written as text: no tree, one copy. */
 static bool send_raw_reply(struct op_ctx *ctx)
 {
@@ -213,6 +104,7 @@ static bool send_raw_reply(struct op_ctx *ctx)
 	return true;
 }
 
+/* Serializes the reply and hands it to the server; frees ctx. */
 static void send_reply(struct op_ctx *ctx, enum status st)
 {
 	struct request *r = ctx->req;
@@ -271,7 +163,7 @@ out:;
  * rolled back. */
 static void finish(struct dispatcher *disp, struct op_ctx *ctx, enum status st)
 {
-	if (!disp->batch_open) {
+	if (!batch_is_open(disp->d->batch)) {
 		send_reply(ctx, st);
 		return;
 	}
@@ -288,40 +180,21 @@ static void finish(struct dispatcher *disp, struct op_ctx *ctx, enum status st)
 	disp->held[disp->nheld++] = (struct held){ctx, st};
 }
 
-static bool ensure_batch(struct dispatcher *disp)
-{
-	if (disp->batch_open)
-		return true;
-	if (db_begin(disp->d->db) < 0)
-		return false;
-	disp->batch_open = true;
-	return true;
-}
-
-/* Runs one step of a request: the handler, or an async continuation. */
+/* Runs one step of a request: the handler, or an async continuation. A
+ * write runs as one unit of the batch: when it fails, what it wrote is
+ * undone and the rest of the batch stays. */
 static void run_step(struct dispatcher *disp, struct op_ctx *ctx, op_handler fn, op_hash_cont cont, bool ok,
 	bool error, const char *hash)
 {
 	bool write = ctx->op->flags & OP_WRITE;
-	enum status st;
-	if (write) {
-		if (!ensure_batch(disp)) {
-			finish(disp, ctx, op_db_error(ctx));
-			return;
-		}
-		if (db_savepoint(disp->d->db) < 0) {
-			finish(disp, ctx, op_db_error(ctx));
-			return;
-		}
+	struct batch *batch = disp->d->batch;
+	if (write && batch_enter(batch) < 0) {
+		finish(disp, ctx, op_db_error(ctx));
+		return;
 	}
-	st = fn ? fn(ctx) : cont(ctx, ok, error, hash);
-	if (write) {
-		/* A failed request leaves nothing behind; others in the batch stay. */
-		int rc = (st == ST_OK || st == OP_PENDING) ? db_release(disp->d->db) : db_rollback_to(disp->d->db);
-		if (rc < 0 && st != OP_PENDING) {
-			st = op_db_error(ctx);
-		}
-	}
+	enum status st = fn ? fn(ctx) : cont(ctx, ok, error, hash);
+	if (write && batch_leave(batch, st == ST_OK || st == OP_PENDING) < 0 && st != OP_PENDING)
+		st = op_db_error(ctx);
 	if (st != OP_PENDING)
 		finish(disp, ctx, st);
 }
@@ -357,6 +230,21 @@ void op_finish(struct op_ctx *ctx, enum status st)
 
 /* ---- the gates ----------------------------------------------------------- */
 
+/* The token names the user; everything else comes from the database, so a
+ * deleted account, a changed password or role takes effect at once. */
+static enum status check_user(struct op_ctx *ctx)
+{
+	int rc = db_user_by_id(ctx->d->db, ctx->claims.uid, &ctx->user);
+	if (rc < 0)
+		return op_db_error(ctx);
+	if (rc == DB_NOTFOUND || strcmp(ctx->user.username, ctx->claims.username) != 0)
+		return op_fail(ctx, ST_UNAUTHENTICATED, "token of a deleted user: run `gpuctl login`");
+	if (ctx->user.token_version != ctx->claims.token_version)
+		return op_fail(ctx, ST_UNAUTHENTICATED,
+			"token revoked (password or role changed): run `gpuctl login`");
+	return ST_OK;
+}
+
 static enum status authenticate(struct op_ctx *ctx)
 {
 	const char *token = NULL;
@@ -368,15 +256,58 @@ static enum status authenticate(struct op_ctx *ctx)
 	const char *why = NULL;
 	if (auth_token_verify(&ctx->d->key, token, op_now(), &ctx->claims, &why) != ST_OK)
 		return op_fail(ctx, ST_UNAUTHENTICATED, "%s", why ? why : "invalid token");
-	/* The token only names the user; everything else comes from the DB. */
-	int rc = db_user_by_id(ctx->d->db, ctx->claims.uid, &ctx->user);
-	if (rc < 0)
-		return op_db_error(ctx);
-	if (rc == DB_NOTFOUND || strcmp(ctx->user.username, ctx->claims.username) != 0)
-		return op_fail(ctx, ST_UNAUTHENTICATED, "token of a deleted user: run `gpuctl login`");
-	if (ctx->user.token_version != ctx->claims.token_version)
-		return op_fail(ctx, ST_UNAUTHENTICATED,
-			"token revoked (password or role changed): run `gpuctl login`");
+	return check_user(ctx);
+}
+
+enum status op_recheck(struct op_ctx *ctx)
+{
+	if (ctx->op->flags & OP_NO_AUTH)
+		return ST_OK;
+	if (ctx->claims.exp <= op_now())
+		return op_fail(ctx, ST_UNAUTHENTICATED, "token expired while waiting: run `gpuctl login`");
+	enum status st = check_user(ctx);
+	if (st == ST_OK && (ctx->op->flags & OP_ADMIN) && !ctx->user.is_admin)
+		st = op_fail(ctx, ST_FORBIDDEN, "%s needs the admin role", ctx->op->name);
+	return st;
+}
+
+/* The envelope: {id?, v?, op, args?, token?}. Sets ctx->op and ctx->args. */
+static enum status read_envelope(struct dispatcher *disp, struct op_ctx *ctx, const char *payload, size_t len)
+{
+	ctx->root = json_parse_strict(payload, len);
+	if (!cJSON_IsObject(ctx->root))
+		return op_fail(ctx, ST_BAD_REQUEST, "request is not a JSON object");
+	int64_t id;
+	enum json_field f = json_get_int(ctx->root, "id", -JSON_INT_MAX, JSON_INT_MAX, &id);
+	if (f == JSON_FIELD_BAD)
+		return op_fail(ctx, ST_BAD_REQUEST, "'id' must be an integer");
+	if (f == JSON_FIELD_OK) {
+		ctx->req_id = id;
+		ctx->has_id = true;
+	}
+	int64_t v = 1;
+	if (json_get_int(ctx->root, "v", 0, JSON_INT_MAX, &v) == JSON_FIELD_BAD || v != 1)
+		return op_fail(ctx, ST_BAD_REQUEST, "unsupported protocol version: only \"v\": 1 is known");
+	const char *opname = NULL;
+	if (json_get_str(ctx->root, "op", 64, true, &opname) != JSON_FIELD_OK)
+		return op_fail(ctx, ST_BAD_REQUEST, "'op' must be a string naming an operation");
+	ctx->op = op_lookup(disp, opname);
+	if (!ctx->op)
+		return op_fail(ctx, ST_BAD_REQUEST, "unknown op '%s'", opname);
+	cJSON *args = json_get(ctx->root, "args");
+	if (!args || cJSON_IsNull(args)) {
+		cJSON *empty = cJSON_CreateObject();
+		bool placed = empty && (args ? cJSON_ReplaceItemViaPointer(ctx->root, args, empty)
+					     : cJSON_AddItemToObject(ctx->root, "args", empty));
+		if (!placed) {
+			cJSON_Delete(empty);
+			return op_fail(ctx, ST_INTERNAL, "out of memory");
+		}
+		args = empty;
+	}
+	if (!cJSON_IsObject(args))
+		return op_fail(ctx, ST_BAD_REQUEST, "'args' must be an object");
+	ctx->args = args;
 	return ST_OK;
 }
 
@@ -391,84 +322,23 @@ void dispatch_request(void *data, struct request *r, const char *payload, size_t
 	ctx->d = disp->d;
 	ctx->req = r;
 	r->ctx = ctx;
-	enum status st;
-
-	ctx->root = json_parse_strict(payload, len);
-	if (!cJSON_IsObject(ctx->root)) {
-		st = op_fail(ctx, ST_BAD_REQUEST, "request is not a JSON object");
-		goto done;
-	}
-	int64_t id;
-	enum json_field f = json_get_int(ctx->root, "id", -JSON_INT_MAX, JSON_INT_MAX, &id);
-	if (f == JSON_FIELD_BAD) {
-		st = op_fail(ctx, ST_BAD_REQUEST, "'id' must be an integer");
-		goto done;
-	}
-	if (f == JSON_FIELD_OK) {
-		ctx->req_id = id;
-		ctx->has_id = true;
-	}
-	int64_t v = 1;
-	if (json_get_int(ctx->root, "v", 0, JSON_INT_MAX, &v) == JSON_FIELD_BAD || v != 1) {
-		st = op_fail(ctx, ST_BAD_REQUEST, "unsupported protocol version: only \"v\": 1 is known");
-		goto done;
-	}
-	const char *opname = NULL;
-	if (json_get_str(ctx->root, "op", 64, true, &opname) != JSON_FIELD_OK) {
-		st = op_fail(ctx, ST_BAD_REQUEST, "'op' must be a string naming an operation");
-		goto done;
-	}
-	ctx->op = op_lookup(disp, opname);
-	if (!ctx->op) {
-		st = op_fail(ctx, ST_BAD_REQUEST, "unknown op '%s'", opname);
-		goto done;
-	}
-	cJSON *args = json_get(ctx->root, "args");
-	if (!args || cJSON_IsNull(args)) {
-		cJSON *empty = cJSON_CreateObject();
-		bool placed = empty && (args ? cJSON_ReplaceItemViaPointer(ctx->root, args, empty)
-					     : cJSON_AddItemToObject(ctx->root, "args", empty));
-		if (!placed) {
-			cJSON_Delete(empty);
-			st = op_fail(ctx, ST_INTERNAL, "out of memory");
-			goto done;
-		}
-		args = empty;
-	}
-	if (!cJSON_IsObject(args)) {
-		st = op_fail(ctx, ST_BAD_REQUEST, "'args' must be an object");
-		goto done;
-	}
-	ctx->args = args;
-	if (!(ctx->op->flags & OP_NO_AUTH)) {
+	enum status st = read_envelope(disp, ctx, payload, len);
+	if (st == ST_OK && !(ctx->op->flags & OP_NO_AUTH)) {
 		st = authenticate(ctx);
-		if (st != ST_OK)
-			goto done;
-		if ((ctx->op->flags & OP_ADMIN) && !ctx->user.is_admin) {
+		if (st == ST_OK && (ctx->op->flags & OP_ADMIN) && !ctx->user.is_admin)
 			st = op_fail(ctx, ST_FORBIDDEN, "%s needs the admin role", ctx->op->name);
-			goto done;
-		}
+	}
+	if (st != ST_OK) {
+		finish(disp, ctx, st);
+		return;
 	}
 	run_step(disp, ctx, ctx->op->handler, NULL, false, false, NULL);
-	return;
-done:
-	finish(disp, ctx, st);
 }
 
-bool dispatch_batch_open(const struct dispatcher *disp)
+void dispatch_after_commit(struct dispatcher *disp, enum batch_result result)
 {
-	return disp->batch_open;
-}
-
-bool dispatch_commit(struct dispatcher *disp)
-{
-	if (!disp->batch_open)
-		return false;
-	bool committed = db_commit(disp->d->db) == 0;
-	if (!committed) {
-		bool transient = db_error_is_transient(disp->d->db);
-		db_rollback(disp->d->db);
-		log_event(LOG_ERROR, "db.commit_failed", "requests=%zu", disp->nheld);
+	if (result == BATCH_FAILED || result == BATCH_FAILED_TRANSIENT) {
+		bool transient = result == BATCH_FAILED_TRANSIENT;
 		for (size_t i = 0; i < disp->nheld; i++) {
 			struct op_ctx *ctx = disp->held[i].ctx;
 			if (ctx->op && (ctx->op->flags & OP_WRITE) && disp->held[i].st == ST_OK) {
@@ -480,9 +350,6 @@ bool dispatch_commit(struct dispatcher *disp)
 			}
 		}
 	}
-	disp->batch_open = false;
-	/* Replies may be completed by the callback (waiters): send held ones first
-	 * so that order within a client is kept. */
 	size_t n = disp->nheld;
 	struct held *list = disp->held;
 	disp->held = NULL;
@@ -490,32 +357,13 @@ bool dispatch_commit(struct dispatcher *disp)
 	for (size_t i = 0; i < n; i++)
 		send_reply(list[i].ctx, list[i].st);
 	free(list);
-	if (disp->on_commit)
-		disp->on_commit(disp->d, committed);
-	return committed;
-}
-
-int dispatch_run_write(struct dispatcher *disp, int (*fn)(struct daemon *d, void *arg), void *arg)
-{
-	if (!ensure_batch(disp))
-		return -1;
-	if (db_savepoint(disp->d->db) < 0)
-		return -1;
-	int rc = fn(disp->d, arg);
-	if (rc == 0)
-		rc = db_release(disp->d->db);
-	else
-		db_rollback_to(disp->d->db);
-	return rc;
 }
 
 void dispatch_destroy(struct dispatcher *disp)
 {
 	if (!disp)
 		return;
-	if (disp->batch_open)
-		dispatch_commit(disp);
-	free(disp->held);
+	dispatch_after_commit(disp, BATCH_EMPTY);
 	free(disp->ops);
 	free(disp);
 }

@@ -1,33 +1,28 @@
 /* The dispatcher: request envelope -> op lookup -> token -> role -> handler,
- * in that order and only here. Write ops of one loop iteration share one
- * transaction, committed in the before-wait hook before any of their replies
- * leave, so many clients share one fsync. */
+ * in that order and only here. Write ops run as units of the batch
+ * transaction (batch.h); every reply produced while the batch is open is
+ * held until the daemon has committed it, so nobody is told about, or sees,
+ * what could still be rolled back. */
 #ifndef GPUAAS_GPUAASD_DISPATCH_H
 #define GPUAAS_GPUAASD_DISPATCH_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "gpuaasd/daemon.h"
+#include "gpuaasd/batch.h"
+#include "gpuaasd/state.h"
 #include "gpuaasd/server.h"
 
 struct dispatcher;
 
 /* NULL on ENOMEM. */
 struct dispatcher *dispatch_create(struct daemon *d);
+/* Sends what is still held and frees. NULL is a no-op. */
 void dispatch_destroy(struct dispatcher *disp);
 /* The server's request callback (data is the dispatcher). */
 void dispatch_request(void *data, struct request *r, const char *payload, size_t len);
-/* Commits the open batch and releases the replies held for it. Returns true
- * when something was committed. */
-bool dispatch_commit(struct dispatcher *disp);
-/* True while a batch transaction is open. */
-bool dispatch_batch_open(const struct dispatcher *disp);
-/* Runs fn inside the batch transaction, for writes that do not come from a
- * request (scheduler timers). 0, or -1 when the transaction failed. */
-int dispatch_run_write(struct dispatcher *disp, int (*fn)(struct daemon *d, void *arg), void *arg);
-/* Registers a callback run after each successful commit (the scheduler uses
- * it to act on what was committed) and after a failed one (to resync). */
-void dispatch_on_commit(struct dispatcher *disp, void (*cb)(struct daemon *d, bool committed));
+/* After the batch commit: releases the held replies; when the commit
+ * failed, successful writes among them are turned into errors. */
+void dispatch_after_commit(struct dispatcher *disp, enum batch_result result);
 
 #endif

@@ -22,12 +22,11 @@
 #include <cjson/cJSON.h>
 
 #include "common/log.h"
-#include "gpuaasd/daemon.h"
+#include "gpuaasd/state.h"
 #include "gpuaasd/exec.h"
-#include "gpuaasd/jobs.h"
 #include "gpuaasd/jobstate.h"
 #include "gpuaasd/loop.h"
-#include "gpuaasd/sched.h"
+#include "gpuaasd/park.h"
 
 struct local_job {
 	struct local_job *next;
@@ -48,6 +47,7 @@ struct local_job {
 
 struct local {
 	struct daemon *d;
+	struct exec_host host;
 	struct local_job *jobs;
 	bool drop_privileges;
 	uid_t uid;
@@ -63,12 +63,27 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void *local_create(struct daemon *d)
+/* A job's working directory, which holds its output. */
+static int job_dir(const struct config *cfg, int64_t job_id, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/jobs/%lld", cfg->state_dir, (long long)job_id);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static int local_log_path(const struct config *cfg, int64_t job_id, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/jobs/%lld/output.log", cfg->state_dir, (long long)job_id);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+static void *local_create(const struct exec_host *host)
 {
 	struct local *lx = calloc(1, sizeof *lx);
 	if (!lx)
 		return NULL;
+	struct daemon *d = host->d;
 	lx->d = d;
+	lx->host = *host;
 	struct passwd *pw;
 	if (geteuid() == 0) {
 		/* Never run users' code as root. */
@@ -188,7 +203,7 @@ static void on_output(struct loop *loop, int fd, uint32_t events, void *data)
 	struct local_job *j = data;
 	(void)events;
 	bool eof = drain(j);
-	job_log_wake(j->lx->d, j->job_id);
+	park_signal(j->lx->d->park, PARK_JOB_OUTPUT, j->job_id);
 	if (eof) {
 		loop_del(loop, fd);
 		close(fd);
@@ -262,6 +277,82 @@ static void run_child(struct local *lx, const struct exec_spec *spec, char **arg
 	_exit(127);
 }
 
+/* Fills envp (room for 16) from buf: the job's whole environment. */
+static void job_env(struct local *lx, const struct exec_spec *spec, const char *devs, char buf[][1024], char **envp)
+{
+	const char *lang = getenv("LANG");
+	int e = 0;
+	snprintf(buf[e++], 1024, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	snprintf(buf[e++], 1024, "HOME=%s", lx->home);
+	snprintf(buf[e++], 1024, "USER=%s", lx->user);
+	snprintf(buf[e++], 1024, "LOGNAME=%s", lx->user);
+	snprintf(buf[e++], 1024, "LANG=%s", lang && *lang ? lang : "C.UTF-8");
+	snprintf(buf[e++], 1024, "CUDA_VISIBLE_DEVICES=%s", devs);
+	snprintf(buf[e++], 1024, "NVIDIA_VISIBLE_DEVICES=%s", devs);
+	snprintf(buf[e++], 1024, "GPUAAS_JOB_ID=%lld", (long long)spec->job_id);
+	snprintf(buf[e++], 1024, "GPUAAS_GPU_TYPE=%s", spec->gpu_type);
+	snprintf(buf[e++], 1024, "GPUAAS_GPU_COUNT=%d", spec->gpu_count);
+	for (int i = 0; i < e; i++)
+		envp[i] = buf[i];
+	envp[e] = NULL;
+}
+
+/* Exactly its devices, by UUID when nvidia-smi told us, else by index. */
+static void job_devices(const struct daemon *d, const struct exec_spec *spec, char *devs, size_t size)
+{
+	int type_idx = inventory_find(&d->inv, spec->gpu_type);
+	size_t off = 0;
+	devs[0] = '\0';
+	for (int i = 0; i < spec->gpu_count && off < size; i++) {
+		const struct gpu_device *dev = inventory_device(&d->inv, type_idx, spec->devices[i]);
+		int w;
+		if (dev && dev->uuid[0])
+			w = snprintf(devs + off, size - off, "%s%s", i ? "," : "", dev->uuid);
+		else
+			w = snprintf(devs + off, size - off, "%s%d", i ? "," : "",
+				inventory_device_index(&d->inv, type_idx, spec->devices[i]));
+		off += (size_t)(w > 0 ? w : 0);
+	}
+}
+
+/* Creates the job's directory and opens its log; the log fd or -1. */
+static int open_job_log(struct local *lx, int64_t job_id, char *workdir, size_t wlen, int64_t *size)
+{
+	char logpath[4300];
+	const struct config *cfg = &lx->d->cfg;
+	if (job_dir(cfg, job_id, workdir, wlen) < 0 || local_log_path(cfg, job_id, logpath, sizeof logpath) < 0 ||
+	    (mkdir(workdir, 0700) < 0 && errno != EEXIST) ||
+	    (lx->drop_privileges && chown(workdir, lx->uid, lx->gid) < 0)) {
+		log_event(LOG_ERROR, "exec.local", "job=%lld error=\"%s: %s\"", (long long)job_id, workdir,
+			strerror(errno));
+		return -1;
+	}
+	int fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		log_event(LOG_ERROR, "exec.local", "job=%lld error=\"%s: %s\"", (long long)job_id, logpath,
+			strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	*size = fstat(fd, &st) == 0 ? st.st_size : 0;
+	return fd;
+}
+
+/* Watches the job's output pipe; without it the job cannot be supervised
+ * and is ended. */
+static void watch_output(struct local_job *j, int fd)
+{
+	j->out_fd = fd;
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || loop_add(j->lx->d->loop, fd, EPOLLIN, on_output, j) < 0) {
+		log_event(LOG_ERROR, "exec.local", "job=%lld error=\"output pipe: %s\"", (long long)j->job_id,
+			strerror(errno));
+		signal_job(j, SIGKILL);
+		close(fd);
+		j->out_fd = -1;
+	}
+}
+
 static int local_launch(void *self, const struct exec_spec *spec)
 {
 	struct local *lx = self;
@@ -281,71 +372,18 @@ static int local_launch(void *self, const struct exec_spec *spec)
 	int k = 0;
 	const cJSON *it;
 	cJSON_ArrayForEach(it, cmd) argv[k++] = it->valuestring;
-
-	/* The job's directory and log. */
-	char workdir[4200], logpath[4300];
-	snprintf(workdir, sizeof workdir, "%s/jobs/%lld", d->cfg.state_dir, (long long)spec->job_id);
-	if ((mkdir(workdir, 0700) < 0 && errno != EEXIST) ||
-	    (lx->drop_privileges && chown(workdir, lx->uid, lx->gid) < 0)) {
-		log_event(LOG_ERROR, "exec.local", "job=%lld error=\"%s: %s\"", (long long)spec->job_id, workdir,
-			strerror(errno));
-		goto out;
-	}
-	snprintf(logpath, sizeof logpath, "%s/output.log", workdir);
-
-	/* Exactly its devices, by UUID when nvidia-smi told us, else by index. */
-	char devs[2048] = "";
-	size_t off = 0;
-	for (int i = 0; i < spec->gpu_count && off < sizeof devs; i++) {
-		const struct gpu_device *dev = inventory_device(&d->inv, inventory_find(&d->inv, spec->gpu_type),
-			spec->devices[i]);
-		int w;
-		if (dev && dev->uuid[0])
-			w = snprintf(devs + off, sizeof devs - off, "%s%s", i ? "," : "", dev->uuid);
-		else
-			w = snprintf(devs + off, sizeof devs - off, "%s%d", i ? "," : "",
-				inventory_device_index(&d->inv, inventory_find(&d->inv, spec->gpu_type), spec->devices[i]));
-		off += (size_t)(w > 0 ? w : 0);
-	}
-	const char *lang = getenv("LANG");
-	int e = 0;
-	snprintf(env_buf[e], sizeof env_buf[e], "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	envp[e] = env_buf[e], e++;
-	snprintf(env_buf[e], sizeof env_buf[e], "HOME=%s", lx->home);
-	envp[e] = env_buf[e], e++;
-	snprintf(env_buf[e], sizeof env_buf[e], "USER=%s", lx->user);
-	envp[e] = env_buf[e], e++;
-	snprintf(env_buf[e], sizeof env_buf[e], "LOGNAME=%s", lx->user);
-	envp[e] = env_buf[e], e++;
-	snprintf(env_buf[e], sizeof env_buf[e], "LANG=%s", lang && *lang ? lang : "C.UTF-8");
-	envp[e] = env_buf[e], e++;
-	snprintf(env_buf[e], sizeof env_buf[e], "CUDA_VISIBLE_DEVICES=%s", devs);
-	envp[e] = env_buf[e], e++;
-	snprintf(env_buf[e], sizeof env_buf[e], "NVIDIA_VISIBLE_DEVICES=%s", devs);
-	envp[e] = env_buf[e], e++;
-	snprintf(env_buf[e], sizeof env_buf[e], "GPUAAS_JOB_ID=%lld", (long long)spec->job_id);
-	envp[e] = env_buf[e], e++;
-	snprintf(env_buf[e], sizeof env_buf[e], "GPUAAS_GPU_TYPE=%s", spec->gpu_type);
-	envp[e] = env_buf[e], e++;
-	snprintf(env_buf[e], sizeof env_buf[e], "GPUAAS_GPU_COUNT=%d", spec->gpu_count);
-	envp[e] = env_buf[e], e++;
-	envp[e] = NULL;
-
+	char devs[2048], workdir[4200];
+	job_devices(d, spec, devs, sizeof devs);
+	job_env(lx, spec, devs, env_buf, envp);
 	j = calloc(1, sizeof *j);
 	if (!j)
 		goto out;
 	j->lx = lx;
 	j->job_id = spec->job_id;
 	j->out_fd = -1;
-	j->log_fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (j->log_fd < 0) {
-		log_event(LOG_ERROR, "exec.local", "job=%lld error=\"%s: %s\"", (long long)spec->job_id, logpath,
-			strerror(errno));
+	j->log_fd = open_job_log(lx, spec->job_id, workdir, sizeof workdir, &j->log_bytes);
+	if (j->log_fd < 0)
 		goto out;
-	}
-	struct stat st;
-	if (fstat(j->log_fd, &st) == 0)
-		j->log_bytes = st.st_size;
 	pid_t parent = getpid();
 	pid_t pid = -1;
 	if (pipe2(pipefd, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
@@ -358,18 +396,8 @@ static int local_launch(void *self, const struct exec_spec *spec)
 	close(pipefd[1]);
 	pipefd[1] = -1;
 	j->pid = pid;
-	j->out_fd = pipefd[0];
+	watch_output(j, pipefd[0]);
 	pipefd[0] = -1;
-	int fl = fcntl(j->out_fd, F_GETFL);
-	if (fl < 0 || fcntl(j->out_fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-	    loop_add(d->loop, j->out_fd, EPOLLIN, on_output, j) < 0) {
-		/* Without its output pipe the job cannot be supervised: end it. */
-		log_event(LOG_ERROR, "exec.local", "job=%lld error=\"output pipe: %s\"", (long long)spec->job_id,
-			strerror(errno));
-		signal_job(j, SIGKILL);
-		close(j->out_fd);
-		j->out_fd = -1;
-	}
 	j->started_ms = spec->started_at_ms;
 	int64_t left = spec->run_until_ms - wall_ms();
 	j->deadline = loop_timer_at(d->loop, loop_now_ms() + (left > 0 ? left : 0), on_deadline, j);
@@ -448,8 +476,8 @@ static void finish(struct local *lx, struct local_job *j, int status)
 	int64_t id = j->job_id;
 	unlink_job(lx, j);
 	job_free(j);
-	sched_job_done(lx->d->sched, id, to, reason, ran, exit_code);
-	job_log_wake(lx->d, id);
+	lx->host.job_done(lx->host.owner, id, to, reason, ran, exit_code);
+	park_signal(lx->d->park, PARK_JOB_OUTPUT, id);
 }
 
 static void local_on_sigchld(void *self)
@@ -487,6 +515,10 @@ const struct executor exec_local = {
 	.name = "local",
 	.resumable = false,
 	.zero_time_inline = false,
+	.needs_command = true,
+	.discovers_gpus = true,
+	.time_scale = exec_real_time,
+	.log_path = local_log_path,
 	.create = local_create,
 	.destroy = local_destroy,
 	.launch = local_launch,

@@ -5,14 +5,13 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "gpuaasd/daemon.h"
+#include "gpuaasd/state.h"
 #include "gpuaasd/exec.h"
 #include "gpuaasd/jobstate.h"
 #include "gpuaasd/loop.h"
-#include "gpuaasd/sched.h"
 
 struct sim_job {
-	struct sim_job *next;
+	struct sim_job *prev, *next; /* ended in any order: unlinked in O(1) */
 	struct sim *sim;
 	int64_t job_id;
 	int64_t started_ms;
@@ -22,6 +21,7 @@ struct sim_job {
 
 struct sim {
 	struct daemon *d;
+	struct exec_host host;
 	struct sim_job *jobs;
 };
 
@@ -32,30 +32,38 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void *sim_create(struct daemon *d)
+static void *sim_create(const struct exec_host *host)
 {
 	struct sim *sim = calloc(1, sizeof *sim);
-	if (sim)
-		sim->d = d;
+	if (sim) {
+		sim->d = host->d;
+		sim->host = *host;
+	}
 	return sim;
+}
+
+static double sim_time_scale(const struct config *cfg)
+{
+	return cfg->sim_time_scale;
 }
 
 static void unlink_job(struct sim *sim, struct sim_job *j)
 {
-	for (struct sim_job **pp = &sim->jobs; *pp; pp = &(*pp)->next) {
-		if (*pp == j) {
-			*pp = j->next;
-			return;
-		}
-	}
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		sim->jobs = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	j->prev = j->next = NULL;
 }
 
 static void sim_destroy(void *self)
 {
 	struct sim *sim = self;
-	while (sim->jobs) {
-		struct sim_job *j = sim->jobs;
-		sim->jobs = j->next;
+	/* Their end times are in the database: they go on after a restart. */
+	for (struct sim_job *j = sim->jobs, *next; j; j = next) {
+		next = j->next;
 		loop_timer_cancel(sim->d->loop, j->timer);
 		free(j);
 	}
@@ -71,7 +79,7 @@ static void sim_finished(struct loop *loop, void *data)
 	unlink_job(sim, j);
 	int64_t id = j->job_id, limit = j->time_limit;
 	free(j);
-	sched_job_done(sim->d->sched, id, JOB_COMPLETED, "completed", limit, -1);
+	sim->host.job_done(sim->host.owner, id, JOB_COMPLETED, "completed", limit, -1);
 }
 
 static int sim_launch(void *self, const struct exec_spec *spec)
@@ -92,6 +100,8 @@ static int sim_launch(void *self, const struct exec_spec *spec)
 		return -1;
 	}
 	j->next = sim->jobs;
+	if (sim->jobs)
+		sim->jobs->prev = j;
 	sim->jobs = j;
 	return 0;
 }
@@ -106,7 +116,7 @@ static void sim_cancel(void *self, int64_t job_id)
 		loop_timer_cancel(sim->d->loop, j->timer);
 		int64_t ran = sim_nominal_seconds(wall_ms() - j->started_ms, sim->d->cfg.sim_time_scale, j->time_limit);
 		free(j);
-		sched_job_done(sim->d->sched, job_id, JOB_CANCELLED, "cancelled", ran, -1);
+		sim->host.job_done(sim->host.owner, job_id, JOB_CANCELLED, "cancelled", ran, -1);
 		return;
 	}
 }
@@ -115,6 +125,10 @@ const struct executor exec_sim = {
 	.name = "sim",
 	.resumable = true,
 	.zero_time_inline = true,
+	.needs_command = false,
+	.discovers_gpus = false,
+	.time_scale = sim_time_scale,
+	.log_path = NULL,
 	.create = sim_create,
 	.destroy = sim_destroy,
 	.launch = sim_launch,

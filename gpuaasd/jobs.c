@@ -1,35 +1,23 @@
-/* Job transitions and their quota effects (CONTRACT §6). Each runs inside
- * the caller's transaction; the scheduler's memory is told afterwards. */
+/* Job transitions and their quota effects (the quota rules are in
+ * docs/PROTOCOL.md: a submit reserves count x time, an end charges
+ * count x seconds run and releases the reservation). Each runs inside the
+ * caller's transaction and signals the job's key to the parking service. */
 #include "gpuaasd/jobs.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/duration.h"
 #include "common/log.h"
-#include "gpuaasd/daemon.h"
+#include "gpuaasd/state.h"
 #include "gpuaasd/db.h"
-#include "gpuaasd/sched.h"
-
-/* What a transition needs to know about the job before it moves. */
-struct job_facts {
-	bool found;
-	enum job_state state;
-	int64_t owner_id;
-	int64_t gpu_count;
-	int64_t time_limit;
-	int64_t reserved;
-	int64_t started_at;
-	int64_t approve_seq;
-	int type_idx;
-	char gpu_type[24];
-};
+#include "gpuaasd/park.h"
 
 static int facts_cb(void *arg, const struct job_row *row)
 {
 	struct job_facts *f = arg;
-	f->found = true;
 	if (job_state_parse(row->status, &f->state) < 0)
 		return -1;
 	f->owner_id = row->owner_id;
@@ -42,14 +30,14 @@ static int facts_cb(void *arg, const struct job_row *row)
 	return 0;
 }
 
-static int load_facts(struct daemon *d, int64_t id, struct job_facts *f)
+int jobs_facts(struct daemon *d, int64_t id, struct job_facts *f)
 {
 	memset(f, 0, sizeof *f);
 	int rc = db_job_get(d->db, id, facts_cb, f);
-	if (rc == 0)
-		f->type_idx = inventory_find(&d->inv, f->gpu_type);
+	f->type_idx = rc == 0 ? inventory_find(&d->inv, f->gpu_type) : -1;
 	return rc;
 }
+
 
 static int64_t now_s(void)
 {
@@ -95,31 +83,38 @@ static enum status not_allowed(const struct job_facts *f, int64_t id, const char
 	return ST_CONFLICT;
 }
 
-enum status jobs_approve(struct daemon *d, int64_t id, int64_t by_user, char *msg, size_t msglen)
+/* Loads the job for the transition to `to` (named `what` in messages):
+ * NOT_FOUND, CONFLICT when the lifecycle forbids it, INTERNAL. */
+static enum status load_for(struct daemon *d, int64_t id, enum job_state to, const char *what, struct job_facts *f,
+	char *msg, size_t msglen)
 {
-	struct job_facts f;
-	int rc = load_facts(d, id, &f);
+	int rc = jobs_facts(d, id, f);
 	if (rc == DB_NOTFOUND) {
 		snprintf(msg, msglen, "no job %lld", (long long)id);
 		return ST_NOT_FOUND;
 	}
 	if (rc != 0)
 		return ST_INTERNAL;
-	if (!job_transition_allowed(f.state, JOB_APPROVED))
-		return not_allowed(&f, id, "approve", msg, msglen);
-	if (f.type_idx < 0) {
+	return job_transition_allowed(f->state, to) ? ST_OK : not_allowed(f, id, what, msg, msglen);
+}
+
+enum status jobs_approve(struct daemon *d, int64_t id, int64_t by_user, int64_t seq, struct job_facts *f, char *msg,
+	size_t msglen)
+{
+	enum status st = load_for(d, id, JOB_APPROVED, "approve", f, msg, msglen);
+	if (st != ST_OK)
+		return st;
+	if (f->type_idx < 0) {
 		snprintf(msg, msglen, "job %lld asks for GPU type %s, which this daemon no longer has", (long long)id,
-			f.gpu_type);
+			f->gpu_type);
 		return ST_CONFLICT;
 	}
-	int64_t seq = sched_next_seq(d->sched);
-	rc = db_job_approve(d->db, id, now_s(), by_user, seq, "waiting for free GPUs");
+	int rc = db_job_approve(d->db, id, now_s(), by_user, seq, "waiting for free GPUs");
 	if (rc < 0)
 		return ST_INTERNAL;
 	if (rc == DB_CONFLICT)
-		return not_allowed(&f, id, "approve", msg, msglen);
-	if (sched_enqueue(d->sched, id, f.type_idx, (int)f.gpu_count, seq) < 0)
-		return ST_INTERNAL;
+		return not_allowed(f, id, "approve", msg, msglen);
+	park_signal(d->park, PARK_JOB_STATE, id);
 	log_event(LOG_INFO, "job.approved", "job=%lld by=%lld", (long long)id, (long long)by_user);
 	return ST_OK;
 }
@@ -134,27 +129,19 @@ static int close_unstarted(struct daemon *d, int64_t id, const struct job_facts 
 	rc = db_user_charge(d->db, f->owner_id, 0, f->reserved, id, now_s());
 	if (rc != 0)
 		return rc;
-	if (f->state == JOB_APPROVED && f->type_idx >= 0)
-		sched_dequeue(d->sched, id, f->type_idx);
-	job_waiters_wake(d, id);
+	park_signal(d->park, PARK_JOB_STATE, id);
 	return 0;
 }
 
 enum status jobs_reject(struct daemon *d, int64_t id, const char *reason, char *msg, size_t msglen)
 {
 	struct job_facts f;
-	int rc = load_facts(d, id, &f);
-	if (rc == DB_NOTFOUND) {
-		snprintf(msg, msglen, "no job %lld", (long long)id);
-		return ST_NOT_FOUND;
-	}
-	if (rc != 0)
-		return ST_INTERNAL;
-	if (!job_transition_allowed(f.state, JOB_REJECTED))
-		return not_allowed(&f, id, "reject", msg, msglen);
+	enum status st = load_for(d, id, JOB_REJECTED, "reject", &f, msg, msglen);
+	if (st != ST_OK)
+		return st;
 	char why[600];
 	snprintf(why, sizeof why, "rejected%s%s", reason && *reason ? ": " : "", reason ? reason : "");
-	rc = close_unstarted(d, id, &f, JOB_REJECTED, why);
+	int rc = close_unstarted(d, id, &f, JOB_REJECTED, why);
 	if (rc == DB_CONFLICT)
 		return not_allowed(&f, id, "reject", msg, msglen);
 	if (rc != 0)
@@ -163,45 +150,36 @@ enum status jobs_reject(struct daemon *d, int64_t id, const char *reason, char *
 	return ST_OK;
 }
 
-enum status jobs_cancel(struct daemon *d, int64_t id, const char *by, char *msg, size_t msglen)
+enum status jobs_cancel(struct daemon *d, int64_t id, const char *reason, struct job_facts *f, char *msg,
+	size_t msglen)
 {
-	struct job_facts f;
-	int rc = load_facts(d, id, &f);
-	if (rc == DB_NOTFOUND) {
-		snprintf(msg, msglen, "no job %lld", (long long)id);
-		return ST_NOT_FOUND;
-	}
-	if (rc != 0)
-		return ST_INTERNAL;
-	if (!job_transition_allowed(f.state, JOB_CANCELLED))
-		return not_allowed(&f, id, "cancel", msg, msglen);
-	char why[128];
-	snprintf(why, sizeof why, "cancelled by %s", by);
-	if (f.state == JOB_RUNNING) {
-		/* The executor stops it and reports the end (with its charge). */
-		sched_cancel_running(d->sched, id, why);
-		log_event(LOG_INFO, "job.cancel_requested", "job=%lld by=%s", (long long)id, by);
-		return ST_OK;
-	}
-	rc = close_unstarted(d, id, &f, JOB_CANCELLED, why);
+	enum status st = load_for(d, id, JOB_CANCELLED, "cancel", f, msg, msglen);
+	if (st != ST_OK)
+		return st;
+	if (f->state == JOB_RUNNING)
+		return ST_OK; /* its executor stops it and reports the end (with its charge) */
+	int rc = close_unstarted(d, id, f, JOB_CANCELLED, reason);
 	if (rc == DB_CONFLICT)
-		return not_allowed(&f, id, "cancel", msg, msglen);
+		return not_allowed(f, id, "cancel", msg, msglen);
 	if (rc != 0)
 		return ST_INTERNAL;
-	log_event(LOG_INFO, "job.cancelled", "job=%lld by=%s", (long long)id, by);
+	log_event(LOG_INFO, "job.cancelled", "job=%lld why=\"%s\"", (long long)id, reason);
 	return ST_OK;
 }
 
 int jobs_mark_running(struct daemon *d, int64_t id, int64_t now, int64_t run_until_ms, const char *devices)
 {
-	return db_job_start(d->db, id, now, run_until_ms, devices);
+	int rc = db_job_start(d->db, id, now, run_until_ms, devices);
+	if (rc == 0)
+		park_signal(d->park, PARK_JOB_STATE, id);
+	return rc;
 }
 
 int jobs_end(struct daemon *d, int64_t id, enum job_state to, const char *reason, int64_t ran_seconds,
 	int exit_code)
 {
 	struct job_facts f;
-	int rc = load_facts(d, id, &f);
+	int rc = jobs_facts(d, id, &f);
 	if (rc != 0)
 		return rc;
 	if (f.state != JOB_RUNNING || !job_transition_allowed(f.state, to))
@@ -225,50 +203,38 @@ int jobs_end(struct daemon *d, int64_t id, enum job_state to, const char *reason
 		return rc;
 	log_event(LOG_INFO, "job.ended", "job=%lld status=%s charged=%lld reason=\"%s\"", (long long)id,
 		job_state_name(to), (long long)charge, reason);
-	job_waiters_wake(d, id);
+	park_signal(d->park, PARK_JOB_STATE, id);
 	return 0;
 }
 
-struct live_list {
-	int64_t ids[256];
-	int n;
+struct id_list {
+	int64_t *ids;
+	size_t n, cap;
 };
 
-static int collect_live(void *arg, const struct job_row *row)
+static int collect_id(void *arg, const struct job_row *row)
 {
-	struct live_list *l = arg;
-	if (l->n == (int)(sizeof l->ids / sizeof l->ids[0]))
-		return 1;
+	struct id_list *l = arg;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		int64_t *ids = realloc(l->ids, cap * sizeof *ids);
+		if (!ids)
+			return -1;
+		l->ids = ids;
+		l->cap = cap;
+	}
 	l->ids[l->n++] = row->id;
 	return 0;
 }
 
-int jobs_cancel_all_of_user(struct daemon *d, int64_t owner_id, const char *reason, int64_t *count)
+int jobs_live_of_owner(struct daemon *d, int64_t owner_id, int64_t **ids, size_t *n)
 {
-	*count = 0;
-	/* In rounds of 256, since cancelling changes the set being read. A
-	 * running job stays live until its executor ends it: it is asked to
-	 * stop (and counted) in the first round only. */
-	for (int round = 0;; round++) {
-		struct live_list l = {.n = 0};
-		if (db_job_live_of_user(d->db, owner_id, collect_live, &l) < 0)
-			return -1;
-		int ended = 0;
-		for (int i = 0; i < l.n; i++) {
-			struct job_facts f;
-			if (load_facts(d, l.ids[i], &f) != 0)
-				return -1;
-			if (f.state == JOB_RUNNING && round > 0)
-				continue;
-			char msg[256];
-			enum status st = jobs_cancel(d, l.ids[i], reason, msg, sizeof msg);
-			if (st == ST_INTERNAL)
-				return -1;
-			if (st == ST_OK)
-				(*count)++;
-			ended += f.state != JOB_RUNNING;
-		}
-		if (ended == 0)
-			return 0;
+	struct id_list l = {0};
+	if (db_job_live_of_user(d->db, owner_id, collect_id, &l) < 0) {
+		free(l.ids);
+		return -1;
 	}
+	*ids = l.ids;
+	*n = l.n;
+	return 0;
 }

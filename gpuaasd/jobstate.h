@@ -1,5 +1,8 @@
 /* The job state machine and the quota arithmetic: pure functions, the one
- * place that says which transitions exist (CONTRACT §6). */
+ * place that says which transitions exist. The lifecycle: PENDING ->
+ * APPROVED | REJECTED | CANCELLED; APPROVED -> RUNNING | CANCELLED; RUNNING ->
+ * COMPLETED | FAILED | CANCELLED; the final states never change (the job
+ * object and its states are described in docs/PROTOCOL.md). */
 #ifndef GPUAAS_GPUAASD_JOBSTATE_H
 #define GPUAAS_GPUAASD_JOBSTATE_H
 

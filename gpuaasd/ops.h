@@ -1,7 +1,9 @@
-/* What the dispatcher gives a handler, and what handlers may call. Handlers
- * never see the socket: they read ctx->args, fill ctx->data (or an error) and
- * return a status. Everything that is policy (argument shape of the envelope,
- * token, role, transaction) is done by the dispatcher before and after. */
+/* What the dispatcher gives a handler, and what handlers may call (the
+ * helpers live in ops.c, the request flow in dispatch.c). Handlers never see
+ * the socket: they read ctx->args, build the reply data (a cJSON tree with
+ * op_data, or JSON text with op_raw for large replies) or an error, and
+ * return a status. Everything that is policy (the envelope, token, role,
+ * transaction) is done by the dispatcher before and after. */
 #ifndef GPUAAS_GPUAASD_OPS_H
 #define GPUAAS_GPUAASD_OPS_H
 
@@ -12,7 +14,7 @@
 #include "common/status.h"
 #include "common/strbuf.h"
 #include "gpuaasd/auth.h"
-#include "gpuaasd/daemon.h"
+#include "gpuaasd/state.h"
 #include "gpuaasd/db.h"
 
 /* Returned by a handler that finishes later (async hashing, parked wait). */
@@ -25,6 +27,7 @@ enum op_flags {
 };
 
 struct op_ctx;
+struct park_entry;
 typedef enum status (*op_handler)(struct op_ctx *ctx);
 /* Continuation after async bcrypt: ok/error as hasher_done_cb. */
 typedef enum status (*op_hash_cont)(struct op_ctx *ctx, bool ok, bool error, const char *hash);
@@ -33,6 +36,25 @@ struct op {
 	const char *name;
 	op_handler handler;
 	unsigned flags;
+};
+
+/* What a request keeps across its asynchronous steps, per op. */
+union op_state {
+	struct {
+		int64_t user_id;   /* whose hash is being checked; 0: none */
+		char username[64]; /* as given */
+		char hash[64];     /* the stored hash that was checked */
+	} login;
+	struct {
+		char username[64];
+		bool is_admin;
+		int64_t quota;
+	} user_create;
+	struct {
+		int64_t job_id;
+		int64_t offset; /* job.logs: the byte to read from */
+		bool follow;    /* job.logs: wait for output */
+	} job;
 };
 
 struct op_ctx {
@@ -49,18 +71,13 @@ struct op_ctx {
 	struct strbuf *raw;          /* or: reply data as JSON text (wins) */
 	char err[512];
 	op_hash_cont cont;
-	/* Scratch space kept across async steps. */
-	int64_t aux[4];
-	char text[128];
-	struct timer *timer;
-	struct op_ctx *wait_next;    /* parked-request list (cmd-job.c) */
-	struct op_ctx **park_head;
-	enum status (*park_answer)(struct op_ctx *ctx);
+	union op_state state;
+	struct park_entry *parked;   /* set while parked (park.c) */
 };
 
 /* The reply's data object (created on first call; NULL only on ENOMEM). */
 cJSON *op_data(struct op_ctx *ctx);
-/* The reply data as JSON text, for large replies written directly
+/* The reply data as JSON text, for replies written directly
  * (created on first call; NULL on ENOMEM). */
 struct strbuf *op_raw(struct op_ctx *ctx);
 /* Sets an error message and returns st. */
@@ -73,9 +90,13 @@ enum status op_db_error(struct op_ctx *ctx);
  * hashing queue is full. cont runs later on the loop (inside the batch
  * transaction when the op writes). */
 enum status op_hash(struct op_ctx *ctx, const char *password, op_hash_cont cont);
+/* Starts an async check of password against stored; as op_hash. */
 enum status op_verify(struct op_ctx *ctx, const char *password, const char *stored, op_hash_cont cont);
-/* Completes a parked request (OP_PENDING) with st. */
+/* Completes a request that returned OP_PENDING with st. */
 void op_finish(struct op_ctx *ctx, enum status st);
+/* Checks the caller again (account, token version, role) before a request
+ * that waited is answered; refreshes ctx->user. ST_OK or the error. */
+enum status op_recheck(struct op_ctx *ctx);
 /* Current wall-clock time in seconds. */
 int64_t op_now(void);
 

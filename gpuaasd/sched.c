@@ -1,3 +1,7 @@
+/* The scheduler (see sched.h): it owns the queues of approved jobs and the
+ * device map, asks jobs.c to write each transition, and drives the
+ * executor. Nothing below it calls into it except the executor's job_done
+ * callback, handed over at creation. */
 #include "gpuaasd/sched.h"
 
 #include <stdio.h>
@@ -6,27 +10,20 @@
 #include <time.h>
 
 #include "common/log.h"
-#include "gpuaasd/daemon.h"
+#include "gpuaasd/batch.h"
+#include "gpuaasd/state.h"
 #include "gpuaasd/db.h"
-#include "gpuaasd/dispatch.h"
 #include "gpuaasd/exec.h"
+#include "gpuaasd/jobqueue.h"
 #include "gpuaasd/jobs.h"
-#include "gpuaasd/loop.h"
-
-struct queued {
-	int64_t job_id;
-	int64_t seq;
-	int count;
-};
 
 struct type_state {
 	int total;
 	int busy;
 	unsigned char *used; /* per device: 1 when held */
 	int64_t *holder;     /* per device: the job holding it, 0 when free */
-	struct queued *q;    /* sorted by seq; live entries are [head, len) */
-	size_t head, len, cap;
-	bool dirty;
+	struct job_queue queue; /* approved jobs waiting, in approval order */
+	bool dirty;             /* something changed: try to start its head */
 };
 
 struct running {
@@ -73,13 +70,12 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-const struct executor *exec_find(const char *name)
+static void job_done(struct sched *s, int64_t job_id, enum job_state to, const char *reason, int64_t ran_seconds,
+	int exit_code);
+static void job_done_cb(void *owner, int64_t job_id, enum job_state to, const char *reason, int64_t ran_seconds,
+	int exit_code)
 {
-	static const struct executor *const all[] = {&exec_sim, &exec_local};
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		if (strcmp(all[i]->name, name) == 0)
-			return all[i];
-	return NULL;
+	job_done(owner, job_id, to, reason, ran_seconds, exit_code);
 }
 
 int sched_create(struct daemon *d, struct sched **out, char *err, size_t errlen)
@@ -100,12 +96,9 @@ int sched_create(struct daemon *d, struct sched **out, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	s->ex = exec_find(d->cfg.executor);
-	if (!s->ex) {
-		snprintf(err, errlen, "unknown executor '%s'", d->cfg.executor);
-		goto fail;
-	}
-	s->ex_state = s->ex->create(d);
+	s->ex = d->executor;
+	struct exec_host host = {.d = d, .job_done = job_done_cb, .owner = s};
+	s->ex_state = s->ex->create(&host);
 	if (!s->ex_state) {
 		snprintf(err, errlen, "executor '%s' could not start", s->ex->name);
 		goto fail;
@@ -155,19 +148,9 @@ void sched_destroy(struct sched *s)
 	for (int i = 0; i < s->ntypes; i++) {
 		free(s->types[i].used);
 		free(s->types[i].holder);
-		free(s->types[i].q);
+		jobqueue_finish(&s->types[i].queue);
 	}
 	free(s);
-}
-
-const char *sched_executor_name(const struct sched *s)
-{
-	return s->ex->name;
-}
-
-int64_t sched_next_seq(struct sched *s)
-{
-	return ++s->seq;
 }
 
 int sched_busy(const struct sched *s, int type_idx)
@@ -177,66 +160,23 @@ int sched_busy(const struct sched *s, int type_idx)
 
 /* ---- queues ------------------------------------------------------------- */
 
-static void queue_compact(struct type_state *t)
-{
-	if (t->head == 0)
-		return;
-	memmove(t->q, t->q + t->head, (t->len - t->head) * sizeof *t->q);
-	t->len -= t->head;
-	t->head = 0;
-}
-
-/* First live index whose seq >= seq. */
-static size_t queue_lower_bound(const struct type_state *t, int64_t seq)
-{
-	size_t lo = t->head, hi = t->len;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t->q[mid].seq < seq)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-int sched_enqueue(struct sched *s, int64_t job_id, int type_idx, int count, int64_t seq)
+static int queue_insert(struct sched *s, int64_t job_id, int type_idx, int count, int64_t seq)
 {
 	if (type_idx < 0 || type_idx >= s->ntypes)
 		return -1;
-	struct type_state *t = &s->types[type_idx];
-	if (t->len == t->cap) {
-		queue_compact(t);
-		if (t->len == t->cap) {
-			size_t n = t->cap ? t->cap * 2 : 64;
-			struct queued *nq = realloc(t->q, n * sizeof *nq);
-			if (!nq)
-				return -1;
-			t->q = nq;
-			t->cap = n;
-		}
-	}
-	size_t at = queue_lower_bound(t, seq); /* usually the end */
-	memmove(t->q + at + 1, t->q + at, (t->len - at) * sizeof *t->q);
-	t->q[at] = (struct queued){job_id, seq, count};
-	t->len++;
-	t->dirty = true;
+	if (jobqueue_insert(&s->types[type_idx].queue, job_id, seq, count) < 0)
+		return -1;
+	s->types[type_idx].dirty = true;
 	return 0;
 }
 
-void sched_dequeue(struct sched *s, int64_t job_id, int type_idx)
+/* Takes a job out of its type's queue (cancelled before it started). */
+static void queue_remove(struct sched *s, int64_t job_id, int type_idx, int64_t seq)
 {
 	if (type_idx < 0 || type_idx >= s->ntypes)
 		return;
-	struct type_state *t = &s->types[type_idx];
-	for (size_t i = t->head; i < t->len; i++) {
-		if (t->q[i].job_id == job_id) {
-			memmove(t->q + i, t->q + i + 1, (t->len - i - 1) * sizeof *t->q);
-			t->len--;
-			t->dirty = true; /* the head may have changed */
-			return;
-		}
-	}
+	if (jobqueue_remove(&s->types[type_idx].queue, job_id, seq))
+		s->types[type_idx].dirty = true; /* the head may have changed */
 }
 
 int64_t sched_device_holder(const struct sched *s, int type_idx, int k)
@@ -250,11 +190,7 @@ int sched_queue_position(const struct sched *s, int type_idx, int64_t seq)
 {
 	if (type_idx < 0 || type_idx >= s->ntypes)
 		return 0;
-	const struct type_state *t = &s->types[type_idx];
-	size_t i = queue_lower_bound(t, seq);
-	if (i < t->len && t->q[i].seq == seq)
-		return (int)(i - t->head) + 1;
-	return 0;
+	return jobqueue_position(&s->types[type_idx].queue, seq);
 }
 
 /* ---- starting ------------------------------------------------------------ */
@@ -301,124 +237,149 @@ static void format_devices(const int *devs, int n, char *buf, size_t size)
 }
 
 struct start_args {
+	struct daemon *d;
 	struct running *r;
 	const char *devices;
 	int64_t now;
 };
 
-static int start_in_db(struct daemon *d, void *arg)
+static int start_in_db(void *arg)
 {
 	struct start_args *a = arg;
-	return jobs_mark_running(d, a->r->job_id, a->now, a->r->run_until_ms, a->devices);
+	return jobs_mark_running(a->d, a->r->job_id, a->now, a->r->run_until_ms, a->devices);
 }
 
 struct job_copy {
 	int64_t owner_id;
 	int64_t time_limit;
 	char *command;
-	bool found;
 };
 
 static int copy_job(void *arg, const struct job_row *row)
 {
 	struct job_copy *c = arg;
-	c->found = true;
 	c->owner_id = row->owner_id;
 	c->time_limit = row->time_limit;
 	c->command = row->command ? strdup(row->command) : NULL;
-	return 0;
+	return row->command && !c->command ? -1 : 0;
 }
 
-/* Starts the head of t's queue if it fits. Returns true when it did. */
-static bool start_head(struct sched *s, int type_idx)
+/* A running-job record for the head of t's queue, its devices the lowest
+ * free ones. NULL with *gone set when the job no longer exists; NULL alone
+ * on a database or memory error. */
+static struct running *running_for_head(struct sched *s, int type_idx, bool *gone)
 {
 	struct type_state *t = &s->types[type_idx];
-	struct queued head = t->q[t->head];
-	if (head.count > t->total - t->busy)
-		return false;
+	struct queued head = *jobqueue_head(&t->queue);
 	struct job_copy jc = {0};
 	int rc = db_job_get(s->d->db, head.job_id, copy_job, &jc);
-	if (rc == DB_NOTFOUND) {
-		t->head++; /* gone: skip it */
-		return true;
-	}
+	*gone = rc == DB_NOTFOUND;
 	struct running *r = rc == 0 ? calloc(1, sizeof *r) : NULL;
 	int *devs = r ? calloc((size_t)head.count, sizeof *devs) : NULL;
 	if (!devs) {
-		/* A database or memory error: the job stays at the head and is
-		 * tried again at the next scheduling event. */
-		log_event(LOG_ERROR, "sched.start_failed", "job=%lld", (long long)head.job_id);
 		free(r);
 		free(jc.command);
-		return false;
+		return NULL;
 	}
-	t->head++;
 	int k = 0;
 	for (int i = 0; i < t->total && k < head.count; i++)
 		if (!t->used[i])
 			devs[k++] = i;
-	r->job_id = head.job_id;
-	r->owner_id = jc.owner_id;
-	r->type_idx = type_idx;
-	r->count = head.count;
-	r->devices = devs;
-	r->time_limit = jc.time_limit;
-	r->command = jc.command;
-	r->started_ms = wall_ms();
-	/* sim: the job's whole (scaled) run; local: its deadline. */
-	double scale = s->d->cfg.sim_time_scale;
-	if (strcmp(s->ex->name, "sim") != 0)
-		scale = 1.0;
+	*r = (struct running){.job_id = head.job_id, .owner_id = jc.owner_id, .type_idx = type_idx,
+		.count = head.count, .devices = devs, .time_limit = jc.time_limit, .command = jc.command,
+		.started_ms = wall_ms()};
+	/* sim: the job's whole (scaled) run; others: its deadline. */
+	double scale = s->ex->time_scale(&s->d->cfg);
 	r->run_until_ms = r->started_ms + (int64_t)((double)jc.time_limit * 1000.0 * scale);
-	char devices[512];
-	format_devices(devs, head.count, devices, sizeof devices);
-	struct start_args a = {r, devices, r->started_ms / 1000};
-	rc = dispatch_run_write(s->d->disp, start_in_db, &a);
-	if (rc != 0) {
-		running_free(r);
-		if (rc == DB_CONFLICT)
-			return true; /* no longer APPROVED (cancelled meanwhile): skip it */
-		/* A failed write: keep it queued, as above. */
-		t->head--;
-		log_event(LOG_ERROR, "sched.start_failed", "job=%lld", (long long)head.job_id);
-		return false;
+	return r;
+}
+
+static void hold_devices(struct sched *s, struct running *r)
+{
+	struct type_state *t = &s->types[r->type_idx];
+	for (int i = 0; i < r->count; i++) {
+		t->used[r->devices[i]] = 1;
+		t->holder[r->devices[i]] = r->job_id;
 	}
-	for (int i = 0; i < head.count; i++) {
-		t->used[devs[i]] = 1;
-		t->holder[devs[i]] = head.job_id;
-	}
-	t->busy += head.count;
+	t->busy += r->count;
 	r->next = s->running;
 	s->running = r;
+}
+
+/* Starts the head of t's queue if it fits. Returns true when the queue
+ * moved on (started, or the head was skipped). */
+static bool start_head(struct sched *s, int type_idx)
+{
+	struct type_state *t = &s->types[type_idx];
+	const struct queued *head = jobqueue_head(&t->queue);
+	int64_t job_id = head->job_id;
+	if (head->count > t->total - t->busy)
+		return false;
+	bool gone = false;
+	struct running *r = running_for_head(s, type_idx, &gone);
+	if (!r) {
+		if (gone) {
+			jobqueue_pop(&t->queue);
+			return true;
+		}
+		/* A database or memory error: the job stays at the head and is
+		 * tried again at the next scheduling event. */
+		log_event(LOG_ERROR, "sched.start_failed", "job=%lld", (long long)job_id);
+		return false;
+	}
+	char devices[512];
+	format_devices(r->devices, r->count, devices, sizeof devices);
+	struct start_args a = {s->d, r, devices, r->started_ms / 1000};
+	int rc = batch_run(s->d->batch, start_in_db, &a);
+	if (rc != 0) {
+		running_free(r);
+		if (rc == DB_CONFLICT) {
+			jobqueue_pop(&t->queue); /* no longer APPROVED (cancelled meanwhile): skip it */
+			return true;
+		}
+		log_event(LOG_ERROR, "sched.start_failed", "job=%lld", (long long)job_id);
+		return false;
+	}
+	jobqueue_pop(&t->queue);
+	hold_devices(s, r);
 	log_event(LOG_DEBUG, "job.started", "job=%lld type=%s devices=%s", (long long)r->job_id,
 		s->d->inv.types[type_idx].name, devices);
 	if (s->ex->zero_time_inline && r->run_until_ms <= r->started_ms) {
 		/* It takes no wall time at all: it completes in this same round
 		 * (both transitions commit together, or neither does). */
 		r->launched = true;
-		sched_job_done(s, r->job_id, JOB_COMPLETED, "completed", r->time_limit, -1);
+		job_done(s, r->job_id, JOB_COMPLETED, "completed", r->time_limit, -1);
 	}
 	return true;
 }
 
 struct end_args {
-	struct ended *e;
+	struct daemon *d;
+	const struct ended *e;
 };
 
-static int end_in_db(struct daemon *d, void *arg)
+static int end_in_db(void *arg)
 {
-	struct ended *e = arg;
-	int rc = jobs_end(d, e->job_id, e->to, e->reason, e->ran, e->exit_code);
+	const struct end_args *a = arg;
+	const struct ended *e = a->e;
+	int rc = jobs_end(a->d, e->job_id, e->to, e->reason, e->ran, e->exit_code);
 	return rc == DB_CONFLICT || rc == DB_NOTFOUND ? 0 : rc;
+}
+
+/* Writes a job end into the batch; marks it applied when it went in. */
+static void apply_end(struct sched *s, struct ended *e)
+{
+	struct end_args a = {s->d, e};
+	if (batch_run(s->d->batch, end_in_db, &a) == 0)
+		e->applied = true;
 }
 
 void sched_pump(struct sched *s)
 {
 	/* Ends whose commit failed are written again first. */
-	for (struct ended *e = s->ended; e; e = e->next) {
-		if (!e->applied && dispatch_run_write(s->d->disp, end_in_db, e) == 0)
-			e->applied = true;
-	}
+	for (struct ended *e = s->ended; e; e = e->next)
+		if (!e->applied)
+			apply_end(s, e);
 	for (int i = 0; i < s->ntypes; i++) {
 		struct type_state *t = &s->types[i];
 		if (!t->dirty)
@@ -427,12 +388,10 @@ void sched_pump(struct sched *s)
 		/* Bounded per round so one pump cannot hold the loop for long; what
 		 * is left waits for the next round (the type stays dirty). */
 		int budget = 4096;
-		while (t->head < t->len && budget-- > 0 && start_head(s, i))
+		while (jobqueue_length(&t->queue) > 0 && budget-- > 0 && start_head(s, i))
 			;
 		if (budget < 0)
 			t->dirty = true;
-		if (t->head == t->len)
-			t->head = t->len = 0;
 	}
 }
 
@@ -451,7 +410,34 @@ static void launch(struct sched *s, struct running *r)
 		.command_json = r->command,
 	};
 	if (s->ex->launch(s->ex_state, &spec) < 0)
-		sched_job_done(s, r->job_id, JOB_FAILED, "executor could not start the job", 0, -1);
+		job_done(s, r->job_id, JOB_FAILED, "executor could not start the job", 0, -1);
+}
+
+/* Calls fn on every running job not launched yet. fn must launch the job
+ * or end it, and may end others: the list is walked through snapshots of
+ * ids, never through pointers fn could free. */
+static void each_unlaunched(struct sched *s, void (*fn)(struct sched *s, struct running *r, void *arg), void *arg)
+{
+	int64_t ids[256];
+	for (;;) {
+		int n = 0;
+		for (struct running *r = s->running; r && n < 256; r = r->next)
+			if (!r->launched)
+				ids[n++] = r->job_id;
+		if (n == 0)
+			return;
+		for (int i = 0; i < n; i++) {
+			struct running *r = find_running(s, ids[i], NULL);
+			if (r && !r->launched)
+				fn(s, r, arg);
+		}
+	}
+}
+
+static void launch_cb(struct sched *s, struct running *r, void *arg)
+{
+	(void)arg;
+	launch(s, r);
 }
 
 /* Reloads the queues from the database (after a failed commit). */
@@ -460,13 +446,12 @@ static int queue_reload_cb(void *arg, const struct job_row *row)
 	struct sched *s = arg;
 	int idx = inventory_find(&s->d->inv, row->gpu_type);
 	if (idx >= 0 && !find_running(s, row->id, NULL))
-		sched_enqueue(s, row->id, idx, (int)row->gpu_count, row->approve_seq);
+		queue_insert(s, row->id, idx, (int)row->gpu_count, row->approve_seq);
 	return 0;
 }
 
-void sched_after_commit(struct daemon *d, bool committed)
+void sched_after_commit(struct sched *s, bool committed)
 {
-	struct sched *s = d->sched;
 	if (!s)
 		return;
 	if (committed) {
@@ -475,22 +460,8 @@ void sched_after_commit(struct daemon *d, bool committed)
 			s->ended = e->next;
 			free(e);
 		}
-		/* Launch only what is durably RUNNING. Launching may end a job at
-		 * once (and unlink it): walk a snapshot of the ids. */
-		int64_t ids[256];
-		for (;;) {
-			int n = 0;
-			for (struct running *r = s->running; r && n < 256; r = r->next)
-				if (!r->launched)
-					ids[n++] = r->job_id;
-			if (n == 0)
-				break;
-			for (int i = 0; i < n; i++) {
-				struct running *r = find_running(s, ids[i], NULL);
-				if (r && !r->launched)
-					launch(s, r);
-			}
-		}
+		/* Launch only what is durably RUNNING. */
+		each_unlaunched(s, launch_cb, NULL);
 		return;
 	}
 	/* Rolled back: starts not launched never happened, ends must be written
@@ -508,14 +479,14 @@ void sched_after_commit(struct daemon *d, bool committed)
 	for (struct ended *e = s->ended; e; e = e->next)
 		e->applied = false;
 	for (int i = 0; i < s->ntypes; i++) {
-		s->types[i].head = s->types[i].len = 0;
+		jobqueue_clear(&s->types[i].queue);
 		s->types[i].dirty = true;
 	}
-	if (db_job_queue(d->db, queue_reload_cb, s) < 0)
+	if (db_job_queue(s->d->db, queue_reload_cb, s) < 0)
 		log_event(LOG_ERROR, "sched.resync_failed", "%s", "");
 }
 
-void sched_job_done(struct sched *s, int64_t job_id, enum job_state to, const char *reason, int64_t ran_seconds,
+static void job_done(struct sched *s, int64_t job_id, enum job_state to, const char *reason, int64_t ran_seconds,
 	int exit_code)
 {
 	struct running **link = NULL;
@@ -535,8 +506,7 @@ void sched_job_done(struct sched *s, int64_t job_id, enum job_state to, const ch
 		while (*pp)
 			pp = &(*pp)->next;
 		*pp = e;
-		if (dispatch_run_write(s->d->disp, end_in_db, e) == 0)
-			e->applied = true;
+		apply_end(s, e);
 	} else {
 		log_event(LOG_ERROR, "sched.oom", "job=%lld", (long long)job_id);
 	}
@@ -544,7 +514,8 @@ void sched_job_done(struct sched *s, int64_t job_id, enum job_state to, const ch
 	running_free(r);
 }
 
-void sched_cancel_running(struct sched *s, int64_t job_id, const char *reason)
+/* Asks the executor to stop a running job; it ends CANCELLED with reason. */
+static void cancel_running(struct sched *s, int64_t job_id, const char *reason)
 {
 	struct running *r = find_running(s, job_id, NULL);
 	if (!r)
@@ -553,10 +524,62 @@ void sched_cancel_running(struct sched *s, int64_t job_id, const char *reason)
 		snprintf(r->cancel_reason, sizeof r->cancel_reason, "%s", reason);
 	if (r->launched)
 		s->ex->cancel(s->ex_state, job_id);
-	/* Not launched yet: launch() sees cancel_reason... keep it simple and
-	 * end it now, charging nothing. */
-	else
-		sched_job_done(s, job_id, JOB_CANCELLED, reason, 0, -1);
+	else /* its start is not committed yet: it ends now, charging nothing */
+		job_done(s, job_id, JOB_CANCELLED, reason, 0, -1);
+}
+
+enum status sched_approve(struct sched *s, int64_t id, int64_t by_user, char *msg, size_t msglen)
+{
+	struct job_facts f;
+	enum status st = jobs_approve(s->d, id, by_user, s->seq + 1, &f, msg, msglen);
+	if (st != ST_OK)
+		return st;
+	s->seq++;
+	if (queue_insert(s, id, f.type_idx, (int)f.gpu_count, s->seq) < 0) {
+		snprintf(msg, msglen, "out of memory");
+		return ST_INTERNAL;
+	}
+	return ST_OK;
+}
+
+enum status sched_cancel(struct sched *s, int64_t id, const char *by, char *msg, size_t msglen)
+{
+	char why[160];
+	snprintf(why, sizeof why, "cancelled by %s", by);
+	struct job_facts f;
+	enum status st = jobs_cancel(s->d, id, why, &f, msg, msglen);
+	if (st != ST_OK)
+		return st;
+	if (f.state == JOB_RUNNING) {
+		cancel_running(s, id, why);
+		log_event(LOG_INFO, "job.cancel_requested", "job=%lld by=%s", (long long)id, by);
+	} else if (f.state == JOB_APPROVED) {
+		queue_remove(s, id, f.type_idx, f.approve_seq);
+	}
+	return ST_OK;
+}
+
+int sched_cancel_owner(struct sched *s, int64_t owner_id, const char *by, int64_t *count)
+{
+	/* The whole set first: cancelling changes what a query would return,
+	 * and a running job stays live until its executor has ended it. */
+	int64_t *ids = NULL;
+	size_t n = 0;
+	*count = 0;
+	if (jobs_live_of_owner(s->d, owner_id, &ids, &n) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		char msg[256];
+		enum status st = sched_cancel(s, ids[i], by, msg, sizeof msg);
+		if (st == ST_INTERNAL) {
+			rc = -1;
+			break;
+		}
+		*count += st == ST_OK;
+	}
+	free(ids);
+	return rc;
 }
 
 void sched_on_sigchld(struct sched *s)
@@ -644,15 +667,36 @@ static int find_unfit(void *arg, const struct job_row *row)
 }
 
 struct cancel_args {
+	struct daemon *d;
 	int64_t id;
 	const char *why;
 };
 
-static int cancel_unfit(struct daemon *d, void *arg)
+static int cancel_unfit(void *arg)
 {
 	struct cancel_args *a = arg;
-	char msg[256];
-	return jobs_cancel(d, a->id, a->why, msg, sizeof msg) == ST_OK ? 0 : -1;
+	char msg[256], reason[160];
+	struct job_facts f;
+	snprintf(reason, sizeof reason, "cancelled by %s", a->why);
+	return jobs_cancel(a->d, a->id, reason, &f, msg, sizeof msg) == ST_OK ? 0 : -1;
+}
+
+/* A job RUNNING in the database at start: resumed when its executor's jobs
+ * outlive the daemon, else failed and charged what it ran until the old
+ * daemon went away (its process went with it). */
+static void recover_cb(struct sched *s, struct running *r, void *arg)
+{
+	int64_t now = *(const int64_t *)arg;
+	if (r->type_idx >= 0 && s->ex->resumable) {
+		log_event(LOG_INFO, "job.resumed", "job=%lld", (long long)r->job_id);
+		launch(s, r);
+		return;
+	}
+	int64_t ran = (now - r->started_ms + 999) / 1000;
+	r->launched = true;
+	job_done(s, r->job_id, JOB_FAILED,
+		r->type_idx < 0 ? "lost: GPU type no longer in the inventory" : "lost: daemon restarted",
+		ran < 0 ? 0 : ran, -1);
 }
 
 int sched_start(struct sched *s)
@@ -668,8 +712,8 @@ int sched_start(struct sched *s)
 		return -1;
 	}
 	for (int i = 0; i < u->n; i++) {
-		struct cancel_args a = {u->ids[i], u->why[i]};
-		if (dispatch_run_write(s->d->disp, cancel_unfit, &a) == 0)
+		struct cancel_args a = {s->d, u->ids[i], u->why[i]};
+		if (batch_run(s->d->batch, cancel_unfit, &a) == 0)
 			log_event(LOG_WARN, "job.cancelled", "job=%lld why=\"%s\"", (long long)u->ids[i], u->why[i]);
 	}
 	free(u);
@@ -678,31 +722,7 @@ int sched_start(struct sched *s)
 	if (db_job_running(s->d->db, recover_running, s) < 0)
 		return -1;
 	int64_t now = wall_ms();
-	int64_t ids[512];
-	for (;;) {
-		int n = 0;
-		for (struct running *r = s->running; r && n < 512; r = r->next)
-			if (!r->launched)
-				ids[n++] = r->job_id;
-		if (n == 0)
-			break;
-		for (int i = 0; i < n; i++) {
-			struct running *r = find_running(s, ids[i], NULL);
-			if (!r)
-				continue;
-			if (r->type_idx >= 0 && s->ex->resumable) {
-				log_event(LOG_INFO, "job.resumed", "job=%lld", (long long)r->job_id);
-				launch(s, r);
-			} else {
-				/* Its process is gone with the old daemon: charge what it ran. */
-				int64_t ran = (now - r->started_ms + 999) / 1000;
-				r->launched = true;
-				sched_job_done(s, r->job_id, JOB_FAILED,
-					r->type_idx < 0 ? "lost: GPU type no longer in the inventory"
-							: "lost: daemon restarted", ran < 0 ? 0 : ran, -1);
-			}
-		}
-	}
+	each_unlaunched(s, recover_cb, &now);
 	for (int i = 0; i < s->ntypes; i++)
 		s->types[i].dirty = true;
 	return 0;

@@ -18,8 +18,7 @@ struct client {
 	struct server *srv;
 	int fd;
 	uint64_t serial;
-	uid_t uid;
-	gid_t gid;
+	uid_t uid; /* the peer's, read at accept: for the logs */
 	struct frame_decoder dec;
 	struct request *head, *tail;
 	int inflight; /* requests in the queue, done or not */
@@ -45,7 +44,6 @@ struct server {
 	server_request_cb cb;
 	void *cb_data;
 	struct client *clients;
-	int nclients;
 	uint64_t next_serial;
 	struct client *flush_list;
 	struct timer *housekeeping;
@@ -186,7 +184,6 @@ static void client_free(struct client *c)
 		srv->clients = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
-	srv->nclients--;
 	frame_decoder_finish(&c->dec);
 	free(c->out);
 	free(c);
@@ -275,8 +272,6 @@ static struct request *request_new(struct client *c)
 	if (!r)
 		return NULL;
 	r->client = c;
-	r->uid = c->uid;
-	r->gid = c->gid;
 	if (c->tail)
 		c->tail->next = r;
 	else
@@ -511,7 +506,6 @@ static void server_on_accept(struct loop *loop, int fd, uint32_t events, void *d
 		c->fd = cfd;
 		c->serial = ++srv->next_serial;
 		c->uid = cred.uid;
-		c->gid = cred.gid;
 		c->last_activity = loop_now_ms();
 		frame_decoder_init(&c->dec);
 		c->events = EPOLLIN;
@@ -524,7 +518,6 @@ static void server_on_accept(struct loop *loop, int fd, uint32_t events, void *d
 		if (srv->clients)
 			srv->clients->prev = c;
 		srv->clients = c;
-		srv->nclients++;
 		log_event(LOG_DEBUG, "conn.open", "conn=%llu uid=%u", (unsigned long long)c->serial,
 			(unsigned)c->uid);
 	}
@@ -622,11 +615,6 @@ bool server_flush(struct server *srv)
 			break;
 	}
 	return processed;
-}
-
-int server_connection_count(const struct server *srv)
-{
-	return srv->nclients;
 }
 
 void server_destroy(struct server *srv)

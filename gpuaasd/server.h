@@ -9,7 +9,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "gpuaasd/loop.h"
 
@@ -23,8 +22,6 @@ struct request {
 	bool done;
 	char *out; /* the encoded reply frame (header + JSON), owned */
 	size_t out_len;
-	uid_t uid; /* peer credentials read at accept */
-	gid_t gid;
 	/* Owned by the request's handler while it is not done. */
 	void *ctx;
 	/* Set by the handler while the request is parked (e.g. job.wait): called
@@ -72,7 +69,5 @@ char *server_reply_alloc(size_t len);
  * Returns true when new requests were processed (their replies may need
  * another round). Called from the daemon's before-wait hook. */
 bool server_flush(struct server *srv);
-/* Number of open connections (for tests and logs). */
-int server_connection_count(const struct server *srv);
 
 #endif

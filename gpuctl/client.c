@@ -255,8 +255,10 @@ enum status ctl_call_many(struct ctl *c, const char *op, cJSON **args, size_t n,
 			break;
 		}
 	}
-	for (size_t i = sent; i < n; i++)
+	for (size_t i = sent; i < n; i++) {
 		cJSON_Delete(args[i]);
+		args[i] = NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		data[i] = NULL;
 		if (i >= sent || c->fd < 0) {

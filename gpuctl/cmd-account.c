@@ -17,15 +17,10 @@ static void print_quota_lines(const cJSON *q, const char *indent)
 	printf("%savailable: %s\n", indent, fmt_secs(jint(q, "available"), b, sizeof b));
 }
 
-int cmd_login(struct ctl *c, int argc, char **argv)
+int cmd_login(struct ctl *c, const struct ctl_args *a)
 {
-	bool from_stdin = false;
-	const struct opt_spec specs[] = {{"password-stdin", 0, false, NULL, &from_stdin}, {0}};
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, specs, pos, 1, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
-	const char *user = npos ? pos[0] : getenv("USER");
+	bool from_stdin = args_has(a, "password-stdin");
+	const char *user = a->npos ? a->pos[0] : getenv("USER");
 	if (!user || !*user)
 		return ctl_fail(c, ST_USAGE, "login: give a username (gpuctl login USER)");
 	char password[4096];
@@ -72,12 +67,8 @@ out:
 	return rc;
 }
 
-int cmd_logout(struct ctl *c, int argc, char **argv)
+int cmd_logout(struct ctl *c, const struct ctl_args *a)
 {
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, NULL, pos, 0, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
 	if (token_remove(c) < 0)
 		return ctl_report(c, ST_INTERNAL);
 	free(c->token);
@@ -89,12 +80,8 @@ int cmd_logout(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_whoami(struct ctl *c, int argc, char **argv)
+int cmd_whoami(struct ctl *c, const struct ctl_args *a)
 {
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, NULL, pos, 0, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
 	cJSON *data = NULL;
 	enum status st = ctl_call(c, "auth.whoami", NULL, true, &data);
 	if (st != ST_OK)
@@ -112,14 +99,9 @@ int cmd_whoami(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_passwd(struct ctl *c, int argc, char **argv)
+int cmd_passwd(struct ctl *c, const struct ctl_args *a)
 {
-	bool from_stdin = false;
-	const struct opt_spec specs[] = {{"password-stdin", 0, false, NULL, &from_stdin}, {0}};
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, specs, pos, 0, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
+	bool from_stdin = args_has(a, "password-stdin");
 	char old_pw[4096], new_pw[4096], again[4096];
 	if (read_password(c, "Current password: ", from_stdin, old_pw, sizeof old_pw) < 0 ||
 	    read_password(c, "New password: ", from_stdin, new_pw, sizeof new_pw) < 0)
@@ -157,12 +139,8 @@ int cmd_passwd(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_quota(struct ctl *c, int argc, char **argv)
+int cmd_quota(struct ctl *c, const struct ctl_args *a)
 {
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, NULL, pos, 0, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
 	cJSON *data = NULL;
 	enum status st = ctl_call(c, "quota.get", NULL, true, &data);
 	if (st != ST_OK)
@@ -183,25 +161,15 @@ static int parse_duration_arg(struct ctl *c, const char *what, const char *text,
 	return 0;
 }
 
-int cmd_admin_useradd(struct ctl *c, int argc, char **argv)
+int cmd_admin_useradd(struct ctl *c, const struct ctl_args *a)
 {
-	bool admin = false, from_stdin = false;
-	const char *quota = NULL;
-	const struct opt_spec specs[] = {{"admin", 0, false, NULL, &admin},
-		{"quota", 0, true, &quota, NULL},
-		{"password-stdin", 0, false, NULL, &from_stdin},
-		{0}};
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, specs, pos, 1, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
-	if (npos != 1)
-		return ctl_fail(c, ST_USAGE, "usage: gpuctl admin useradd NAME [--admin] [--quota DURATION] [--password-stdin]");
+	bool admin = args_has(a, "admin"), from_stdin = args_has(a, "password-stdin");
+	const char *quota = args_get(a, "quota"), *name = a->pos[0];
 	int64_t q = 0;
 	if (quota && parse_duration_arg(c, "useradd --quota", quota, &q))
 		return EXIT_USAGE;
 	char pw[4096], again[4096], prompt[128];
-	snprintf(prompt, sizeof prompt, "Password for new user %s: ", pos[0]);
+	snprintf(prompt, sizeof prompt, "Password for new user %s: ", name);
 	if (read_password(c, prompt, from_stdin, pw, sizeof pw) < 0)
 		return ctl_report(c, ST_USAGE);
 	if (!from_stdin) {
@@ -211,7 +179,7 @@ int cmd_admin_useradd(struct ctl *c, int argc, char **argv)
 			return ctl_fail(c, ST_USAGE, "useradd: the passwords do not match");
 	}
 	cJSON *args = cJSON_CreateObject();
-	cJSON_AddStringToObject(args, "username", pos[0]);
+	cJSON_AddStringToObject(args, "username", name);
 	cJSON_AddStringToObject(args, "password", pw);
 	cJSON_AddBoolToObject(args, "is_admin", admin);
 	cJSON_AddNumberToObject(args, "quota", (double)q);
@@ -228,16 +196,10 @@ int cmd_admin_useradd(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_admin_userdel(struct ctl *c, int argc, char **argv)
+int cmd_admin_userdel(struct ctl *c, const struct ctl_args *a)
 {
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, NULL, pos, 1, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
-	if (npos != 1)
-		return ctl_fail(c, ST_USAGE, "usage: gpuctl admin userdel NAME");
 	cJSON *args = cJSON_CreateObject();
-	cJSON_AddStringToObject(args, "username", pos[0]);
+	cJSON_AddStringToObject(args, "username", a->pos[0]);
 	cJSON *data = NULL;
 	enum status st = ctl_call(c, "user.delete", args, true, &data);
 	if (st != ST_OK)
@@ -251,12 +213,8 @@ int cmd_admin_userdel(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_admin_users(struct ctl *c, int argc, char **argv)
+int cmd_admin_users(struct ctl *c, const struct ctl_args *a)
 {
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, NULL, pos, 0, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
 	cJSON *data = NULL;
 	enum status st = ctl_call(c, "user.list", NULL, true, &data);
 	if (st != ST_OK)
@@ -269,33 +227,28 @@ int cmd_admin_users(struct ctl *c, int argc, char **argv)
 		cJSON_ArrayForEach(u, json_get(data, "users"))
 		{
 			const cJSON *q = json_get(u, "quota");
-			char a[32], b[32], d[32];
+			char rem[32], res[32], avail[32];
 			printf("%-32s  %-5s  %12s  %12s  %12s\n", jstr(u, "username"),
 				cJSON_IsTrue(json_get(u, "is_admin")) ? "admin" : "user",
-				duration_format(jint(q, "remaining"), a, sizeof a),
-				duration_format(jint(q, "reserved"), b, sizeof b),
-				duration_format(jint(q, "available"), d, sizeof d));
+				duration_format(jint(q, "remaining"), rem, sizeof rem),
+				duration_format(jint(q, "reserved"), res, sizeof res),
+				duration_format(jint(q, "available"), avail, sizeof avail));
 		}
 	}
 	cJSON_Delete(data);
 	return 0;
 }
 
-int cmd_admin_quota(struct ctl *c, int argc, char **argv)
+int cmd_admin_quota(struct ctl *c, const struct ctl_args *a)
 {
-	const char *set = NULL, *add = NULL;
-	const struct opt_spec specs[] = {{"set", 0, true, &set, NULL}, {"add", 0, true, &add, NULL}, {0}};
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, specs, pos, 1, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
-	if (npos != 1 || (!set) == (!add))
-		return ctl_fail(c, ST_USAGE, "usage: gpuctl admin quota NAME (--set DURATION | --add DURATION)");
+	const char *set = args_get(a, "set"), *add = args_get(a, "add");
+	if ((!set) == (!add))
+		return ctl_fail(c, ST_USAGE, "usage: gpuctl %s", a->cmd->usage);
 	int64_t v;
 	if (parse_duration_arg(c, set ? "quota --set" : "quota --add", set ? set : add, &v))
 		return EXIT_USAGE;
 	cJSON *args = cJSON_CreateObject();
-	cJSON_AddStringToObject(args, "username", pos[0]);
+	cJSON_AddStringToObject(args, "username", a->pos[0]);
 	cJSON_AddNumberToObject(args, set ? "set" : "add", (double)v);
 	cJSON *data = NULL;
 	enum status st = ctl_call(c, "user.quota", args, true, &data);
@@ -311,18 +264,13 @@ int cmd_admin_quota(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_admin_role(struct ctl *c, int argc, char **argv)
+int cmd_admin_role(struct ctl *c, const struct ctl_args *a)
 {
-	bool admin = false, no_admin = false;
-	const struct opt_spec specs[] = {{"admin", 0, false, NULL, &admin}, {"no-admin", 0, false, NULL, &no_admin}, {0}};
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, specs, pos, 1, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
-	if (npos != 1 || admin == no_admin)
-		return ctl_fail(c, ST_USAGE, "usage: gpuctl admin role NAME (--admin | --no-admin)");
+	bool admin = args_has(a, "admin"), no_admin = args_has(a, "no-admin");
+	if (admin == no_admin)
+		return ctl_fail(c, ST_USAGE, "usage: gpuctl %s", a->cmd->usage);
 	cJSON *args = cJSON_CreateObject();
-	cJSON_AddStringToObject(args, "username", pos[0]);
+	cJSON_AddStringToObject(args, "username", a->pos[0]);
 	cJSON_AddBoolToObject(args, "is_admin", admin);
 	cJSON *data = NULL;
 	enum status st = ctl_call(c, "user.role", args, true, &data);
@@ -336,15 +284,11 @@ int cmd_admin_role(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_admin_usage(struct ctl *c, int argc, char **argv)
+int cmd_admin_usage(struct ctl *c, const struct ctl_args *a)
 {
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, NULL, pos, 1, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
 	cJSON *args = cJSON_CreateObject();
-	if (npos == 1)
-		cJSON_AddStringToObject(args, "username", pos[0]);
+	if (a->npos == 1)
+		cJSON_AddStringToObject(args, "username", a->pos[0]);
 	cJSON *data = NULL;
 	enum status st = ctl_call(c, "usage.report", args, true, &data);
 	if (st != ST_OK)
@@ -357,12 +301,12 @@ int cmd_admin_usage(struct ctl *c, int argc, char **argv)
 		const cJSON *u;
 		cJSON_ArrayForEach(u, json_get(data, "users"))
 		{
-			char a[32], b[32], d[32], e[32];
+			char gr[32], ch[32], res[32], rem[32];
 			printf("%-32s  %12s  %12s  %12s  %12s  %6lld\n", jstr(u, "username"),
-				duration_format(jint(u, "granted"), a, sizeof a),
-				duration_format(jint(u, "charged"), b, sizeof b),
-				duration_format(jint(u, "reserved"), d, sizeof d),
-				duration_format(jint(u, "remaining"), e, sizeof e), (long long)jint(u, "jobs_charged"));
+				duration_format(jint(u, "granted"), gr, sizeof gr),
+				duration_format(jint(u, "charged"), ch, sizeof ch),
+				duration_format(jint(u, "reserved"), res, sizeof res),
+				duration_format(jint(u, "remaining"), rem, sizeof rem), (long long)jint(u, "jobs_charged"));
 		}
 	}
 	cJSON_Delete(data);

@@ -26,16 +26,6 @@ static int parse_id(struct ctl *c, const char *cmd, const char *text, int64_t *o
 	return 0;
 }
 
-/* The one ID argument of show and logs. */
-static int one_id(struct ctl *c, const char *cmd, int npos, char **pos, int64_t *id)
-{
-	if (npos != 1) {
-		ctl_fail(c, ST_USAGE, "usage: gpuctl %s ID (see gpuctl %s --help)", cmd, cmd);
-		return -1;
-	}
-	return parse_id(c, cmd, pos[0], id);
-}
-
 static int parse_dur(struct ctl *c, const char *cmd, const char *opt, const char *text, int64_t *out)
 {
 	if (duration_parse(text, out) < 0) {
@@ -80,20 +70,12 @@ static void print_job_full(const cJSON *j)
 	}
 }
 
-int cmd_submit(struct ctl *c, int argc, char **argv)
+int cmd_submit(struct ctl *c, const struct ctl_args *a)
 {
-	const char *gpu = NULL, *count = NULL, *tm = NULL, *name = NULL;
-	const struct opt_spec specs[] = {{"gpu", 'g', true, &gpu, NULL},
-		{"count", 'c', true, &count, NULL},
-		{"time", 't', true, &tm, NULL},
-		{"name", 'n', true, &name, NULL},
-		{0}};
-	char *pos[1];
-	int npos, nrest = 0;
-	char **rest = NULL;
-	if (parse_opts(c, argc, argv, specs, pos, 0, &npos, &rest, &nrest) < 0)
-		return EXIT_USAGE;
-	cJSON *args = cJSON_CreateObject();
+	const char *gpu = args_get(a, "gpu"), *count = args_get(a, "count");
+	const char *tm = args_get(a, "time"), *name = args_get(a, "name");
+	cJSON *args = cJSON_CreateObject(), *data = NULL;
+	int rc = EXIT_USAGE;
 	if (gpu)
 		cJSON_AddStringToObject(args, "gpu_type", gpu);
 	if (count) {
@@ -101,36 +83,38 @@ int cmd_submit(struct ctl *c, int argc, char **argv)
 		errno = 0;
 		long long n = strtoll(count, &end, 10);
 		if (errno || end == count || *end) {
-			cJSON_Delete(args);
-			return ctl_fail(c, ST_USAGE, "submit: --count '%s' is not a whole number", count);
+			rc = ctl_fail(c, ST_USAGE, "submit: --count '%s' is not a whole number", count);
+			goto out;
 		}
 		cJSON_AddNumberToObject(args, "gpu_count", (double)n);
 	}
-	if (tm) {
-		int64_t secs;
-		if (parse_dur(c, "submit", "--time", tm, &secs) < 0) {
-			cJSON_Delete(args);
-			return EXIT_USAGE;
-		}
+	int64_t secs;
+	if (tm && parse_dur(c, "submit", "--time", tm, &secs) < 0)
+		goto out;
+	if (tm)
 		cJSON_AddNumberToObject(args, "time_limit", (double)secs);
-	}
 	if (name)
 		cJSON_AddStringToObject(args, "name", name);
-	if (rest && nrest > 0) {
+	if (a->nrest > 0) {
 		cJSON *cmd = cJSON_AddArrayToObject(args, "command");
-		for (int i = 0; i < nrest; i++)
-			cJSON_AddItemToArray(cmd, cJSON_CreateString(rest[i]));
+		for (int i = 0; i < a->nrest; i++)
+			cJSON_AddItemToArray(cmd, cJSON_CreateString(a->rest[i]));
 	}
-	cJSON *data = NULL;
 	enum status st = ctl_call(c, "job.submit", args, true, &data);
-	if (st != ST_OK)
-		return ctl_report(c, st);
+	args = NULL; /* ctl_call consumed it */
+	if (st != ST_OK) {
+		rc = ctl_report(c, st);
+		goto out;
+	}
 	if (c->json)
 		print_json(data);
 	else
 		printf("%lld\n", (long long)jint(data, "id"));
+	rc = 0;
+out:
+	cJSON_Delete(args);
 	cJSON_Delete(data);
-	return 0;
+	return rc;
 }
 
 /* Fetches up to limit jobs, following next_before_id across frames. */
@@ -292,20 +276,9 @@ static int list_common(struct ctl *c, cJSON *args, int64_t limit, bool quiet, bo
 	return 0;
 }
 
-int cmd_list(struct ctl *c, int argc, char **argv)
+int cmd_list(struct ctl *c, const struct ctl_args *a)
 {
-	bool all = false, quiet = false;
-	const char *states = NULL, *user = NULL, *limit = NULL;
-	const struct opt_spec specs[] = {{"all", 'a', false, NULL, &all},
-		{"state", 0, true, &states, NULL},
-		{"user", 'u', true, &user, NULL},
-		{"limit", 'n', true, &limit, NULL},
-		{"quiet", 'q', false, NULL, &quiet},
-		{0}};
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, specs, pos, 0, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
+	const char *states = args_get(a, "state"), *user = args_get(a, "user"), *limit = args_get(a, "limit");
 	int64_t n = 100;
 	if (limit) {
 		char *end;
@@ -316,37 +289,27 @@ int cmd_list(struct ctl *c, int argc, char **argv)
 		n = v;
 	}
 	cJSON *args = cJSON_CreateObject();
-	if (all)
+	if (args_has(a, "all"))
 		cJSON_AddTrueToObject(args, "all");
 	if (user)
 		cJSON_AddStringToObject(args, "user", user);
 	if (states)
 		cJSON_AddStringToObject(args, "states", states);
-	return list_common(c, args, n, quiet, false);
+	return list_common(c, args, n, args_has(a, "quiet"), false);
 }
 
-int cmd_admin_pending(struct ctl *c, int argc, char **argv)
+int cmd_admin_pending(struct ctl *c, const struct ctl_args *a)
 {
-	bool quiet = false;
-	const struct opt_spec specs[] = {{"quiet", 'q', false, NULL, &quiet}, {0}};
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, specs, pos, 0, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
 	cJSON *args = cJSON_CreateObject();
 	cJSON_AddTrueToObject(args, "all");
 	cJSON_AddStringToObject(args, "states", "PENDING");
-	return list_common(c, args, 1000000, quiet, true);
+	return list_common(c, args, 1000000, args_has(a, "quiet"), true);
 }
 
-int cmd_show(struct ctl *c, int argc, char **argv)
+int cmd_show(struct ctl *c, const struct ctl_args *a)
 {
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, NULL, pos, 1, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
 	int64_t id;
-	if (one_id(c, "show", npos, pos, &id) < 0)
+	if (parse_id(c, "show", a->pos[0], &id) < 0)
 		return EXIT_USAGE;
 	cJSON *args = cJSON_CreateObject();
 	cJSON_AddNumberToObject(args, "id", (double)id);
@@ -362,162 +325,147 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-/* Runs op on every ID (pipelined) with optional extra args; prints each
- * result. Returns the exit code of the first failure, else 0. */
-static int per_id(struct ctl *c, const char *cmd, const char *op, int nids, char **ids, const cJSON *extra,
-	const char *done_word)
+/* One pipelined request per job id, and what ctl_call_many fills in. */
+struct batch {
+	int n;
+	cJSON **args;      /* owned until ctl_call_many consumes them (and sets them NULL) */
+	cJSON **data;      /* owned: the replies */
+	enum status *st;
+	char (*errs)[256];
+};
+
+static void batch_free(struct batch *b)
 {
-	if (nids < 1)
-		return ctl_fail(c, ST_USAGE, "usage: gpuctl %s ID...", cmd);
-	cJSON **args = calloc((size_t)nids, sizeof *args);
-	cJSON **data = calloc((size_t)nids, sizeof *data);
-	enum status *st = calloc((size_t)nids, sizeof *st);
-	char (*errs)[256] = calloc((size_t)nids, sizeof *errs);
-	int rc = 0;
-	if (!args || !data || !st || !errs) {
-		rc = ctl_fail(c, ST_INTERNAL, "out of memory");
-		goto out;
-	}
+	for (int i = 0; b->args && i < b->n; i++)
+		cJSON_Delete(b->args[i]);
+	for (int i = 0; b->data && i < b->n; i++)
+		cJSON_Delete(b->data[i]);
+	free(b->args);
+	free(b->data);
+	free(b->st);
+	free(b->errs);
+}
+
+/* Parses the ids and builds one request each: a copy of extra (may be NULL)
+ * plus "id". 0, or the exit code after an error; batch_free either way. */
+static int batch_open(struct ctl *c, struct batch *b, const char *cmd, int nids, char **ids, const cJSON *extra)
+{
+	memset(b, 0, sizeof *b);
+	b->n = nids;
+	b->args = calloc((size_t)nids, sizeof *b->args);
+	b->data = calloc((size_t)nids, sizeof *b->data);
+	b->st = calloc((size_t)nids, sizeof *b->st);
+	b->errs = calloc((size_t)nids, sizeof *b->errs);
+	if (!b->args || !b->data || !b->st || !b->errs)
+		return ctl_fail(c, ST_INTERNAL, "out of memory");
 	for (int i = 0; i < nids; i++) {
 		int64_t id;
-		if (parse_id(c, cmd, ids[i], &id) < 0) {
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		args[i] = extra ? cJSON_Duplicate(extra, 1) : cJSON_CreateObject();
-		cJSON_AddNumberToObject(args[i], "id", (double)id);
+		if (parse_id(c, cmd, ids[i], &id) < 0)
+			return EXIT_USAGE;
+		b->args[i] = extra ? cJSON_Duplicate(extra, 1) : cJSON_CreateObject();
+		cJSON_AddNumberToObject(b->args[i], "id", (double)id);
 	}
-	ctl_call_many(c, op, args, (size_t)nids, st, data, errs);
+	return 0;
+}
+
+/* Prints the failure of request i ("gpuctl: cancel 7: no job 7"); *rc
+ * gets its exit code when it is the first failure. */
+static void batch_report(const struct batch *b, int i, const char *cmd, char **ids, int *rc)
+{
+	fprintf(stderr, "gpuctl: %s %s: %s\n", cmd, ids[i], b->errs[i]);
+	if (!*rc)
+		*rc = status_exit_code(b->st[i]);
+}
+
+/* Runs op on every ID (pipelined) with optional extra args; prints each
+ * result. Returns the exit code of the first failure, else 0. */
+static int per_id(struct ctl *c, const char *cmd, const char *op, int nids, char **ids, const cJSON *extra)
+{
+	struct batch b;
+	int rc = batch_open(c, &b, cmd, nids, ids, extra);
+	if (rc != 0)
+		goto out;
+	ctl_call_many(c, op, b.args, (size_t)nids, b.st, b.data, b.errs);
 	cJSON *arr = c->json ? cJSON_CreateArray() : NULL;
 	for (int i = 0; i < nids; i++) {
-		if (st[i] != ST_OK) {
-			fprintf(stderr, "gpuctl: %s %s: %s\n", cmd, ids[i], errs[i]);
-			if (!rc)
-				rc = status_exit_code(st[i]);
-			continue;
-		}
-		if (arr)
-			cJSON_AddItemToArray(arr, cJSON_Duplicate(data[i], 1));
+		if (b.st[i] != ST_OK)
+			batch_report(&b, i, cmd, ids, &rc);
+		else if (arr)
+			cJSON_AddItemToArray(arr, cJSON_Duplicate(b.data[i], 1));
 		else
-			printf("%lld %s\n", (long long)jint(data[i], "id"), done_word ? done_word : jstr(data[i], "status"));
+			printf("%lld %s\n", (long long)jint(b.data[i], "id"), jstr(b.data[i], "status"));
 	}
-	if (arr) {
-		if (nids == 1 && cJSON_GetArraySize(arr) == 1) {
-			print_json(cJSON_GetArrayItem(arr, 0));
-		} else {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddItemToObject(o, "jobs", arr);
-			arr = NULL;
-			print_json(o);
-			cJSON_Delete(o);
-		}
+	if (arr && nids == 1 && cJSON_GetArraySize(arr) == 1) {
+		print_json(cJSON_GetArrayItem(arr, 0));
 		cJSON_Delete(arr);
+	} else if (arr) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "jobs", arr);
+		print_json(o);
+		cJSON_Delete(o);
 	}
 out:
-	if (data)
-		for (int i = 0; i < nids; i++)
-			cJSON_Delete(data[i]);
-	if (args && rc == EXIT_USAGE)
-		for (int i = 0; i < nids; i++)
-			cJSON_Delete(args[i]);
-	free(args);
-	free(data);
-	free(st);
-	free(errs);
+	batch_free(&b);
 	return rc;
 }
 
-int cmd_cancel(struct ctl *c, int argc, char **argv)
+int cmd_cancel(struct ctl *c, const struct ctl_args *a)
 {
-	char *pos[256];
-	int npos;
-	if (parse_opts(c, argc, argv, NULL, pos, 256, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
-	return per_id(c, "cancel", "job.cancel", npos, pos, NULL, NULL);
+	return per_id(c, "cancel", "job.cancel", a->npos, a->pos, NULL);
 }
 
-int cmd_admin_approve(struct ctl *c, int argc, char **argv)
+int cmd_admin_approve(struct ctl *c, const struct ctl_args *a)
 {
-	char *pos[256];
-	int npos;
-	if (parse_opts(c, argc, argv, NULL, pos, 256, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
-	return per_id(c, "admin approve", "job.approve", npos, pos, NULL, NULL);
+	return per_id(c, "admin approve", "job.approve", a->npos, a->pos, NULL);
 }
 
-int cmd_admin_reject(struct ctl *c, int argc, char **argv)
+int cmd_admin_reject(struct ctl *c, const struct ctl_args *a)
 {
-	const char *reason = NULL;
-	const struct opt_spec specs[] = {{"reason", 'r', true, &reason, NULL}, {0}};
-	char *pos[256];
-	int npos;
-	if (parse_opts(c, argc, argv, specs, pos, 256, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
+	const char *reason = args_get(a, "reason");
 	cJSON *extra = cJSON_CreateObject();
 	if (reason)
 		cJSON_AddStringToObject(extra, "reason", reason);
-	int rc = per_id(c, "admin reject", "job.reject", npos, pos, extra, NULL);
+	int rc = per_id(c, "admin reject", "job.reject", a->npos, a->pos, extra);
 	cJSON_Delete(extra);
 	return rc;
 }
 
-int cmd_wait(struct ctl *c, int argc, char **argv)
+static bool is_final(const char *status)
 {
-	const char *timeout = NULL;
-	const struct opt_spec specs[] = {{"timeout", 't', true, &timeout, NULL}, {0}};
-	char *pos[256];
-	int npos;
-	if (parse_opts(c, argc, argv, specs, pos, 256, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
-	if (npos < 1)
-		return ctl_fail(c, ST_USAGE, "usage: gpuctl wait ID... [--timeout DURATION]");
+	return strcmp(status, "COMPLETED") == 0 || strcmp(status, "FAILED") == 0 || strcmp(status, "CANCELLED") == 0 ||
+	       strcmp(status, "REJECTED") == 0;
+}
+
+int cmd_wait(struct ctl *c, const struct ctl_args *a)
+{
 	int64_t secs = -1;
+	const char *timeout = args_get(a, "timeout");
 	if (timeout && parse_dur(c, "wait", "--timeout", timeout, &secs) < 0)
 		return EXIT_USAGE;
-	cJSON **args = calloc((size_t)npos, sizeof *args);
-	cJSON **data = calloc((size_t)npos, sizeof *data);
-	enum status *st = calloc((size_t)npos, sizeof *st);
-	char (*errs)[256] = calloc((size_t)npos, sizeof *errs);
-	int rc = 0;
+	cJSON *extra = cJSON_CreateObject();
+	if (secs >= 0)
+		cJSON_AddNumberToObject(extra, "timeout", (double)secs);
+	struct batch b;
 	bool timed_out = false, failed = false;
-	if (!args || !data || !st || !errs) {
-		rc = ctl_fail(c, ST_INTERNAL, "out of memory");
+	int rc = batch_open(c, &b, "wait", a->npos, a->pos, extra);
+	if (rc != 0)
 		goto out;
-	}
-	for (int i = 0; i < npos; i++) {
-		int64_t id;
-		if (parse_id(c, "wait", pos[i], &id) < 0) {
-			for (int k = 0; k < i; k++)
-				cJSON_Delete(args[k]);
-			rc = EXIT_USAGE;
-			goto out;
-		}
-		args[i] = cJSON_CreateObject();
-		cJSON_AddNumberToObject(args[i], "id", (double)id);
-		if (secs >= 0)
-			cJSON_AddNumberToObject(args[i], "timeout", (double)secs);
-	}
 	/* Each wait is parked on the daemon; the replies come in order. */
-	ctl_call_many(c, "job.wait", args, (size_t)npos, st, data, errs);
+	ctl_call_many(c, "job.wait", b.args, (size_t)b.n, b.st, b.data, b.errs);
 	cJSON *arr = c->json ? cJSON_CreateArray() : NULL;
-	for (int i = 0; i < npos; i++) {
-		if (st[i] != ST_OK) {
-			fprintf(stderr, "gpuctl: wait %s: %s\n", pos[i], errs[i]);
-			if (!rc)
-				rc = status_exit_code(st[i]);
+	for (int i = 0; i < b.n; i++) {
+		if (b.st[i] != ST_OK) {
+			batch_report(&b, i, "wait", a->pos, &rc);
 			continue;
 		}
-		const char *s = jstr(data[i], "status");
-		bool final = strcmp(s, "COMPLETED") == 0 || strcmp(s, "FAILED") == 0 || strcmp(s, "CANCELLED") == 0 ||
-			strcmp(s, "REJECTED") == 0;
-		if (!final)
-			timed_out = true;
-		else if (strcmp(s, "COMPLETED") != 0)
-			failed = true;
+		const char *s = jstr(b.data[i], "status");
+		bool final = is_final(s);
+		timed_out |= !final;
+		failed |= final && strcmp(s, "COMPLETED") != 0;
 		if (arr)
-			cJSON_AddItemToArray(arr, cJSON_Duplicate(data[i], 1));
+			cJSON_AddItemToArray(arr, cJSON_Duplicate(b.data[i], 1));
 		else
-			printf("%lld %s\n", (long long)jint(data[i], "id"), final ? s : "TIMEOUT");
+			printf("%lld %s\n", (long long)jint(b.data[i], "id"), final ? s : "TIMEOUT");
 	}
 	if (arr) {
 		cJSON *o = cJSON_CreateObject();
@@ -528,22 +476,13 @@ int cmd_wait(struct ctl *c, int argc, char **argv)
 	if (!rc)
 		rc = timed_out ? EXIT_TIMEOUT : (failed ? EXIT_FAILED : 0);
 out:
-	if (data)
-		for (int i = 0; i < npos; i++)
-			cJSON_Delete(data[i]);
-	free(args);
-	free(data);
-	free(st);
-	free(errs);
+	batch_free(&b);
+	cJSON_Delete(extra);
 	return rc;
 }
 
-int cmd_gpus(struct ctl *c, int argc, char **argv)
+int cmd_gpus(struct ctl *c, const struct ctl_args *a)
 {
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, NULL, pos, 0, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
 	cJSON *data = NULL;
 	enum status st = ctl_call(c, "gpu.list", NULL, true, &data);
 	if (st != ST_OK)
@@ -579,16 +518,11 @@ int cmd_gpus(struct ctl *c, int argc, char **argv)
 	return 0;
 }
 
-int cmd_logs(struct ctl *c, int argc, char **argv)
+int cmd_logs(struct ctl *c, const struct ctl_args *a)
 {
-	bool follow = false;
-	const struct opt_spec specs[] = {{"follow", 'f', false, NULL, &follow}, {0}};
-	char *pos[1];
-	int npos;
-	if (parse_opts(c, argc, argv, specs, pos, 1, &npos, NULL, NULL) < 0)
-		return EXIT_USAGE;
+	bool follow = args_has(a, "follow");
 	int64_t id;
-	if (one_id(c, "logs", npos, pos, &id) < 0)
+	if (parse_id(c, "logs", a->pos[0], &id) < 0)
 		return EXIT_USAGE;
 	int64_t offset = 0;
 	for (;;) {

@@ -1,5 +1,6 @@
-/* gpuctl's shared state and helpers: one connection per invocation (or per
- * shell session), the cached token, output mode and error reporting. */
+/* gpuctl's state and helpers: one connection per invocation (or per shell
+ * session), the cached token, output mode and error reporting. The command
+ * table is in commands.h. */
 #ifndef GPUAAS_GPUCTL_CTL_H
 #define GPUAAS_GPUCTL_CTL_H
 
@@ -21,27 +22,10 @@ struct ctl {
 	char err[1024];    /* message of the last failure */
 };
 
-/* Command handler: returns the exit code. argv[0] is the command name. */
-typedef int (*ctl_cmd_fn)(struct ctl *c, int argc, char **argv);
-
-struct ctl_cmd {
-	const char *name;  /* "submit", "admin approve" */
-	ctl_cmd_fn fn;
-	const char *usage; /* "submit [--gpu TYPE] ..." */
-	const char *help;  /* one paragraph */
-	const char *options; /* "--gpu --count ..." for completion */
-};
-
-extern const struct ctl_cmd ctl_commands[];
-/* Finds a command by its words (argv[0], maybe argv[1] for "admin X");
- * *used: how many words it took. */
-const struct ctl_cmd *ctl_find(int argc, char **argv, int *used);
-/* Prints a command's usage and help. */
-void ctl_print_help(const struct ctl_cmd *cmd, FILE *out);
-
 /* ---- client.c ---- */
 /* Connects if needed. ST_OK or ST_UNREACHABLE (message in c->err). */
 enum status ctl_connect(struct ctl *c);
+/* Closes the connection, if any. */
 void ctl_disconnect(struct ctl *c);
 /* Sends op with args (consumed; may be NULL) and waits for the reply.
  * with_token: attach the cached token (error ST_UNAUTHENTICATED when there
@@ -51,7 +35,9 @@ enum status ctl_call(struct ctl *c, const char *op, cJSON *args, bool with_token
 /* Like ctl_call with a token, but on success returns the reply's data as
  * JSON text (malloc'd, *text; caller frees) without building a tree. */
 enum status ctl_call_text(struct ctl *c, const char *op, cJSON *args, char **text, size_t *len);
-/* Pipelined: sends n requests, then reads n replies in order. */
+/* Pipelined: sends n requests, then reads n replies in order. Every
+ * args[i] is consumed and set to NULL; data[i] (caller frees) is set for
+ * each st[i] == ST_OK, errs[i] for the others. */
 enum status ctl_call_many(struct ctl *c, const char *op, cJSON **args, size_t n, enum status *st, cJSON **data,
 	char (*errs)[256]);
 
@@ -82,19 +68,5 @@ char *fmt_secs(int64_t secs, char *buf, size_t size);
 /* Reads a password: from stdin line when from_stdin, else from /dev/tty
  * without echo. 0 or -1 (message in c->err). */
 int read_password(struct ctl *c, const char *prompt, bool from_stdin, char *buf, size_t size);
-
-/* Small option parser shared by the commands. */
-struct opt_spec {
-	const char *lng;  /* "gpu" */
-	char shrt;        /* 'g' or 0 */
-	bool has_arg;
-	const char **value; /* set for options with an argument */
-	bool *flag;         /* set for flags */
-};
-/* Parses argv[1..] into specs; positionals are collected into pos (at most
- * maxpos). "--" ends options: the rest goes to *rest and *nrest when rest is
- * given. Returns 0 or prints a usage error and returns -1. */
-int parse_opts(struct ctl *c, int argc, char **argv, const struct opt_spec *specs, char **pos, int maxpos,
-	int *npos, char ***rest, int *nrest);
 
 #endif

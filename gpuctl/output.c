@@ -1,4 +1,4 @@
-/* Output, errors, passwords and option parsing for the commands. */
+/* Output, errors and passwords for the commands. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -102,84 +102,4 @@ int read_password(struct ctl *c, const char *prompt, bool from_stdin, char *buf,
 	(void)!write(fd, "\n", 1);
 	close(fd);
 	return rc;
-}
-
-int parse_opts(struct ctl *c, int argc, char **argv, const struct opt_spec *specs, char **pos, int maxpos,
-	int *npos, char ***rest, int *nrest)
-{
-	*npos = 0;
-	if (rest) {
-		*rest = NULL;
-		*nrest = 0;
-	}
-	for (int i = 1; i < argc; i++) {
-		char *a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			if (!rest) {
-				ctl_fail(c, ST_USAGE, "%s: unexpected '--'", argv[0]);
-				return -1;
-			}
-			*rest = argv + i + 1;
-			*nrest = argc - i - 1;
-			return 0;
-		}
-		if (a[0] != '-' || a[1] == '\0') {
-			if (*npos >= maxpos) {
-				ctl_fail(c, ST_USAGE, "%s: unexpected argument '%s' (see gpuctl %s --help)", argv[0], a,
-					argv[0]);
-				return -1;
-			}
-			pos[(*npos)++] = a;
-			continue;
-		}
-		const struct opt_spec *s = NULL;
-		const char *val = NULL;
-		if (a[1] == '-') {
-			const char *name = a + 2;
-			const char *eq = strchr(name, '=');
-			size_t len = eq ? (size_t)(eq - name) : strlen(name);
-			for (const struct opt_spec *p = specs; p && p->lng; p++)
-				if (strlen(p->lng) == len && strncmp(p->lng, name, len) == 0)
-					s = p;
-			if (s && eq)
-				val = eq + 1;
-			if (s && eq && !s->has_arg) {
-				ctl_fail(c, ST_USAGE, "%s: option --%s takes no value", argv[0], s->lng);
-				return -1;
-			}
-		} else if (a[2] == '\0' || (a[1] != '\0' && a[2] != '\0')) {
-			for (const struct opt_spec *p = specs; p && p->lng; p++)
-				if (p->shrt && p->shrt == a[1])
-					s = p;
-			if (s && a[2] != '\0') {
-				if (!s->has_arg) {
-					ctl_fail(c, ST_USAGE, "%s: unknown option '%s'", argv[0], a);
-					return -1;
-				}
-				val = a + 2;
-			}
-		}
-		if (!s) {
-			/* "-1" etc. are values, not options (negative numbers). */
-			if ((a[1] >= '0' && a[1] <= '9') && *npos < maxpos) {
-				pos[(*npos)++] = a;
-				continue;
-			}
-			ctl_fail(c, ST_USAGE, "%s: unknown option '%s' (see gpuctl %s --help)", argv[0], a, argv[0]);
-			return -1;
-		}
-		if (s->has_arg) {
-			if (!val) {
-				if (i + 1 >= argc) {
-					ctl_fail(c, ST_USAGE, "%s: option --%s needs a value", argv[0], s->lng);
-					return -1;
-				}
-				val = argv[++i];
-			}
-			*s->value = val;
-		} else {
-			*s->flag = true;
-		}
-	}
-	return 0;
 }

@@ -14,8 +14,9 @@
 
 #include "common/json.h"
 #include "common/paths.h"
+#include "gpuctl/commands.h"
 #include "gpuctl/complete.h"
-#include "gpuctl/shell.h"
+#include "gpuctl/run.h"
 
 static struct ctl *shell_ctl;
 
@@ -174,8 +175,40 @@ static void make_prompt(struct ctl *c, char *buf, size_t size)
 	c->err[0] = '\0';
 }
 
-int ctl_shell(struct ctl *c)
+/* Runs one line: *last gets the exit code of a command it ran. Returns
+ * true when the line asks to leave ("exit", "quit"). */
+static bool run_line(struct ctl *c, const char *line, char *prompt, size_t psize, int *last)
 {
+	char **words = NULL;
+	int n = split_words(line, &words);
+	if (n < 0) {
+		fprintf(stderr, "gpuctl: unterminated quote\n");
+		return false;
+	}
+	bool leave = false;
+	if (n == 0)
+		goto out;
+	add_history(line);
+	if (strcmp(words[0], "exit") == 0 || strcmp(words[0], "quit") == 0) {
+		leave = true;
+		goto out;
+	}
+	int used = 0;
+	const struct ctl_cmd *cmd = ctl_find(n, words, &used);
+	*last = ctl_run(c, n, words);
+	/* login and logout change who we are. */
+	if (cmd && (cmd->flags & CMD_IDENTITY))
+		make_prompt(c, prompt, psize);
+	fflush(stdout);
+out:
+	free_words(words, n);
+	return leave;
+}
+
+int cmd_shell(struct ctl *c, const struct ctl_args *a)
+{
+	if (c->in_shell)
+		return ctl_fail(c, ST_USAGE, "already in the shell");
 	shell_ctl = c;
 	c->in_shell = true;
 	char hist[4200];
@@ -189,33 +222,13 @@ int ctl_shell(struct ctl *c)
 	char prompt[128];
 	make_prompt(c, prompt, sizeof prompt);
 	int last = 0;
-	for (;;) {
+	for (bool leave = false; !leave;) {
 		char *line = readline(prompt);
 		if (!line) {
 			putchar('\n');
 			break;
 		}
-		char **words = NULL;
-		int n = split_words(line, &words);
-		if (n < 0) {
-			fprintf(stderr, "gpuctl: unterminated quote\n");
-			free(line);
-			continue;
-		}
-		if (n > 0) {
-			add_history(line);
-			if (strcmp(words[0], "exit") == 0 || strcmp(words[0], "quit") == 0) {
-				free_words(words, n);
-				free(line);
-				break;
-			}
-			last = ctl_run(c, n, words);
-			/* login/logout/passwd change who we are. */
-			if (strcmp(words[0], "login") == 0 || strcmp(words[0], "logout") == 0)
-				make_prompt(c, prompt, sizeof prompt);
-			fflush(stdout);
-		}
-		free_words(words, n);
+		leave = run_line(c, line, prompt, sizeof prompt, &last);
 		free(line);
 	}
 	if (hist[0]) {

@@ -1,6 +1,6 @@
-/* The token cache (CONTRACT §2): a 0600 file in a 0700 dir, written
- * atomically; a cache that is a symlink, not ours or readable by others is
- * refused. $GPUAAS_TOKEN wins over the file. */
+/* The token cache (FILES in gpuctl(1), docs/man/gpuctl.1.tail.scd): a 0600
+ * file in a 0700 dir, written atomically; a cache that is a symlink, not ours
+ * or readable by others is refused. $GPUAAS_TOKEN wins over the file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -21,6 +21,20 @@ SANITIZED = "asan" in os.path.basename(BUILD.rstrip("/"))
 SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:", "UndefinedBehaviorSanitizer")
 
 
+def wait_for(cond, timeout=10, what="a condition", interval=0.05):
+    """Calls cond() until it returns a true value and returns that value; fails
+    the test, naming what it waited for, when timeout seconds pass first.
+    what may be a callable, asked at the failure (to show what was last seen)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %gs waiting for %s" % (timeout, what() if callable(what) else what))
+        time.sleep(interval)
+
+
 def frame(payload):
     if isinstance(payload, (dict, list)):
         payload = json.dumps(payload)
@@ -180,6 +194,22 @@ class Daemon:
     def json(self, *args, **kw):
         return json.loads(self.ok("--json", *args, **kw).stdout)
 
+    def wait_state(self, jid, *states, user="admin", timeout=10):
+        """Polls `gpuctl show` until job jid is in one of states and returns the
+        job; fails the test, showing the job as last seen, after timeout
+        seconds. For a final state prefer `gpuctl wait` (the daemon answers
+        when the job ends); this is for RUNNING and other live states."""
+        assert states, "name at least one state"
+        seen = {}
+
+        def reached():
+            seen["job"] = self.json("show", jid, user=user)
+            return seen["job"]["status"] in states
+
+        wait_for(reached, timeout,
+                 lambda: "job %s to be %s; last seen: %s" % (jid, " or ".join(states), seen.get("job")))
+        return seen["job"]
+
     def login(self, user="admin", password=ADMIN_PW):
         return self.ok("login", user, "--password-stdin", user=user, input=password + "\n")
 
@@ -200,7 +230,8 @@ class Daemon:
 
 def check_invariant(d):
     """For every user: reserved = sum over live jobs of count x time_limit, and
-    remaining = grants + sets - charges from the ledger (CONTRACT §6)."""
+    remaining = grants + sets - charges from the ledger (the quota rules of
+    the README)."""
     db = sqlite3.connect("file:%s/gpuaas.db?mode=ro" % d.state, uri=True)
     try:
         for uid, name, remaining, reserved in db.execute("SELECT id, username, quota, reserved FROM users"):

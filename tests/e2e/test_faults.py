@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import ADMIN_PW, GPUAASD, Raw, check_invariant
+from conftest import GPUAASD, Raw, check_invariant
 
 ROOT = os.geteuid() == 0
 
@@ -180,11 +180,33 @@ def test_database_locked_by_another_process(daemon):
 
 
 def test_vanished_state_dir_no_crash(daemon):
+    """The outcome documented in gpuaasd(8), FAILURES: the daemon keeps serving
+    from the database it has open (now a deleted file), reads and writes alike;
+    none of it survives a stop, and the next start begins with a new, empty
+    state dir (new database, new signing key)."""
     daemon.add_user("alice")
+    first = int(daemon.ok("submit", user="alice").stdout)
     shutil.rmtree(daemon.state)
-    p = daemon.ctl("submit", user="alice")
-    assert p.returncode in (0, 1, 9)
+    # Writes still succeed and are read back.
+    second = int(daemon.ok("submit", "--name", "after", user="alice").stdout)
+    assert second == first + 1
+    assert [j["id"] for j in daemon.json("list", user="alice")["jobs"]] == [second, first]
+    assert daemon.json("show", second, user="alice")["name"] == "after"
+    assert daemon.json("quota", user="alice")["reserved"] == 2 * 3600
     daemon.ok("whoami", user="alice")
+    assert daemon.proc.poll() is None
+    assert not os.path.exists(daemon.state), "the state dir was recreated under the running daemon"
+    # A clean stop (exit 0, no sanitizer report) ...
+    assert daemon.stop() == 0
+    assert not os.path.exists(daemon.state)
+    # ... and the next start begins afresh: earlier tokens are refused (new
+    # key) and the database holds only the first admin, no jobs.
+    daemon.start()
+    p = daemon.ctl("whoami", user="alice")
+    assert p.returncode == 3, (p.returncode, p.stderr)
+    daemon.login()
+    assert [u["username"] for u in daemon.json("admin", "users")["users"]] == ["admin"]
+    assert daemon.json("list", "--all")["jobs"] == []
 
 
 def test_bad_socket_paths_refused(daemon_factory, tmp_path):

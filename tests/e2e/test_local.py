@@ -1,12 +1,12 @@
 """The local executor on a machine without GPUs (--gpus T4:2,A100:1) with
 real commands: devices, exit codes, limits, cancel, logs, reaping."""
 import os
-import signal
 import subprocess
-import threading
 import time
 
 import pytest
+
+from conftest import GPUCTL, wait_for
 
 
 @pytest.fixture
@@ -61,9 +61,7 @@ def test_devices_exit_codes_and_env(local):
 
 def test_gpus_shows_which_job_holds_each_device(local):
     j = run(local, "sleep", "30")
-    deadline = time.time() + 10
-    while local.json("show", j)["status"] != "RUNNING" and time.time() < deadline:
-        time.sleep(0.05)
+    local.wait_state(j, "RUNNING")
     g = {x["type"]: x for x in local.json("gpus")["gpus"]}
     held = [d for d in g["T4"]["devices"] if d["job"] == j]
     assert len(held) == 1 and g["T4"]["busy"] == 1
@@ -103,9 +101,7 @@ def test_time_limit_kills_within_grace(local):
 
 def test_cancel_kills_the_whole_group(local):
     j = run(local, "sh", "-c", "sleep 600 & sleep 600 & echo started; wait")
-    deadline = time.time() + 10
-    while "started" not in logs(local, j) and time.time() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: "started" in logs(local, j), 10, "job %d to print 'started'" % j)
     leader = subprocess.run(["pgrep", "-P", str(local.proc.pid)], capture_output=True, text=True).stdout.split()
     assert len(leader) == 1
     pids = subprocess.run(["pgrep", "-g", leader[0], "-f", "sleep 600"], capture_output=True,
@@ -135,7 +131,6 @@ def test_output_is_capped(local):
 def test_logs_follow_streams(local):
     j = run(local, "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; sleep 0.4; done")
     env = dict(os.environ, GPUAAS_SOCKET=local.sock, GPUAAS_TOKEN_FILE=local.token_file("admin"))
-    from conftest import GPUCTL
     proc = subprocess.Popen([GPUCTL, "logs", "-f", str(j)], stdout=subprocess.PIPE, text=True, env=env)
     first = proc.stdout.readline()
     t_first = time.monotonic()
@@ -167,18 +162,13 @@ def test_many_short_jobs_leave_no_zombies_or_fds(local):
 
 def test_restart_marks_running_local_jobs_lost(local):
     j = run(local, "sleep", "600")
-    deadline = time.time() + 10
-    while local.json("show", j)["status"] != "RUNNING" and time.time() < deadline:
-        time.sleep(0.05)
+    local.wait_state(j, "RUNNING")
     time.sleep(1.1)
     pid = int(subprocess.run(["pgrep", "-f", "^sleep 600$", "-P", str(local.proc.pid)], capture_output=True,
                              text=True).stdout.split()[0])
     local.kill9()
     # The job dies with the daemon (PR_SET_PDEATHSIG): no orphan keeps a GPU.
-    deadline = time.time() + 5
-    while os.path.exists("/proc/%d" % pid) and time.time() < deadline:
-        time.sleep(0.05)
-    assert not os.path.exists("/proc/%d" % pid), "job outlived the daemon"
+    wait_for(lambda: not os.path.exists("/proc/%d" % pid), 5, "the job (pid %d) to die with the daemon" % pid)
     local.start()
     job = local.json("show", j)
     assert job["status"] == "FAILED" and job["reason"] == "lost: daemon restarted"
@@ -193,9 +183,7 @@ def test_submit_without_command_refused(local):
 
 def test_clean_stop_records_running_jobs(local):
     j = run(local, "sleep", "600")
-    deadline = time.time() + 10
-    while local.json("show", j)["status"] != "RUNNING" and time.time() < deadline:
-        time.sleep(0.05)
+    local.wait_state(j, "RUNNING")
     local.stop()
     # Recorded at the stop itself, not at some later start.
     import sqlite3

@@ -1,15 +1,16 @@
 """The wire protocol against a raw socket: frames, envelopes, pipelining,
 concurrency with hashing, socket ownership and restarts."""
+import fcntl
 import json
 import os
 import socket
 import struct
-import threading
+import termios
 import time
 
 import pytest
 
-from conftest import ADMIN_PW, SANITIZED, Raw, frame
+from conftest import ADMIN_PW, SANITIZED, Raw, frame, wait_for
 
 
 def test_ping_and_envelope(daemon):
@@ -150,20 +151,89 @@ def test_half_frame_then_silence_closed(daemon_factory):
     r.close()
 
 
+def open_connections(d):
+    """Client connections the daemon holds: its sockets but the listening one."""
+    fd_dir = "/proc/%d/fd" % d.proc.pid
+    n = 0
+    for fd in os.listdir(fd_dir):
+        try:
+            n += os.readlink(os.path.join(fd_dir, fd)).startswith("socket:")
+        except OSError:
+            pass  # closed meanwhile
+    return n - 1
+
+
+def wait_connections(d, n):
+    wait_for(lambda: open_connections(d) == n, 10,
+             lambda: "the daemon to hold %d connections (it holds %d)" % (n, open_connections(d)))
+
+
+def wait_consumed(r):
+    """Waits until the daemon has read everything sent on r: on a Unix stream
+    socket, SIOCOUTQ counts what the peer has not read yet."""
+    def unread():
+        return struct.unpack("i", fcntl.ioctl(r.s.fileno(), termios.TIOCOUTQ, struct.pack("i", 0)))[0]
+    wait_for(lambda: unread() == 0, 10, "the daemon to read its request")
+
+
 def test_many_connections_and_limit(daemon_factory):
-    d = daemon_factory(args=["--max-connections", "50"])
-    socks = []
-    for _ in range(200):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(d.sock)
-        socks.append(s)
-    time.sleep(0.2)
-    # A well-behaved client still gets served: idle ones make room.
-    r = d.raw()
-    assert r.call("sys.ping")["ok"]
-    r.close()
-    for s in socks:
-        s.close()
+    """--max-connections N (docs/PROTOCOL.md, "Limits the daemon enforces"): up to
+    N connections are all served; at N a newcomer is served by closing the
+    longest-idle connection with nothing in flight; when every connection has
+    a request in flight, the newcomer gets one UNAVAILABLE reply and is closed."""
+    limit = 8
+    d = daemon_factory(args=["--max-connections", str(limit)])
+    d.login()
+    d.ok("admin", "quota", "admin", "--set", "10h")
+    jid = int(d.ok("submit").stdout)  # stays PENDING: job.wait on it parks
+    tok = d.token()
+    wait_connections(d, 0)
+
+    # Up to the limit every connection is served.
+    conns = []
+    for i in range(limit):
+        r = Raw(d.sock)
+        assert r.call("sys.ping", rid=i)["ok"]
+        conns.append(r)
+        time.sleep(0.01)  # distinct idle times: conns[0] is the longest idle
+    wait_connections(d, limit)
+
+    # One more: served, and the longest-idle connection was closed for it
+    # (without a reply); the others are still served.
+    extra = Raw(d.sock)
+    assert extra.call("sys.ping", rid=100)["ok"]
+    assert conns[0].closed(), "the longest-idle connection was not closed"
+    conns[0].close()
+    conns = conns[1:] + [extra]
+    for i, r in enumerate(conns):
+        assert r.call("sys.ping", rid=200 + i)["ok"]
+    wait_connections(d, limit)
+
+    # Every connection busy (a parked job.wait in flight): none may be evicted,
+    # so a newcomer gets one UNAVAILABLE reply and is closed.
+    for i, r in enumerate(conns):
+        r.send({"v": 1, "id": 300 + i, "op": "job.wait", "args": {"id": jid}, "token": tok})
+        wait_consumed(r)
+    for _ in range(3):
+        late = Raw(d.sock)
+        assert late.recv() == {"id": None, "ok": False,
+                               "error": {"code": "UNAVAILABLE", "message": "too many connections"}}
+        assert late.closed()
+        late.close()
+    assert open_connections(d) == limit
+    assert "why=connection-limit" in d.read_log()
+
+    # One leaves: below the limit again, a newcomer is served; the busy
+    # connections were kept: each gets its job.wait reply when the job ends.
+    conns[0].close()
+    wait_connections(d, limit - 1)
+    admin = Raw(d.sock)
+    assert admin.call("job.cancel", {"id": jid}, token=tok, rid=400)["ok"]
+    for i, r in enumerate(conns[1:], start=1):
+        resp = r.recv()
+        assert resp["id"] == 300 + i and resp["ok"] and resp["data"]["status"] == "CANCELLED", resp
+        r.close()
+    admin.close()
 
 
 def rss_kib(pid):

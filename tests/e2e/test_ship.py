@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import ADMIN_PW, BUILD, GPUAASD, GPUCTL, ROOT, Raw
+from conftest import ADMIN_PW, BUILD, GPUAASD, GPUCTL, ROOT, wait_for
 
 SYSTEMD_ANALYZE = shutil.which("systemd-analyze")
 
@@ -80,9 +80,7 @@ def test_socket_activation_for_real(tmp_path):
     act = subprocess.Popen(["systemd-socket-activate", "-E", "GPUAAS_INITIAL_ADMIN_PASSWORD", "-l", sock, GPUAASD, "--state-dir", str(tmp_path / "st"),
                             "--bcrypt-cost", "4"], stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
-        deadline = time.time() + 10
-        while not os.path.exists(sock) and time.time() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: os.path.exists(sock), 10, "systemd-socket-activate to create " + sock)
         # Nothing runs yet: the first connection starts the daemon.
         assert subprocess.run(["pgrep", "-x", "gpuaasd", "-P", str(act.pid)], capture_output=True).returncode != 0
         e = dict(os.environ, GPUAAS_SOCKET=sock, GPUAAS_TOKEN_FILE=str(tmp_path / "tok"))
@@ -168,7 +166,9 @@ def test_bash_completion(daemon):
 
 
 def run_pty(argv, env, script, timeout=20):
-    """Runs argv on a pseudo-terminal; script is a list of (wait_for, send)."""
+    """Runs argv on a pseudo-terminal; script is a list of (needle, send): wait
+    until needle is printed (each wait looks after the previous match), then
+    type send (None: type nothing). Returns (output, wait status)."""
     pid, fd = pty.fork()
     if pid == 0:
         os.execvpe(argv[0], argv, env)
@@ -176,6 +176,8 @@ def run_pty(argv, env, script, timeout=20):
     pos = 0  # each wait looks only at output after the previous match
 
     def read_until(needle, limit):
+        """Reads until needle appears after pos; fails the test when the
+        program closes the terminal (exits) or limit seconds pass first."""
         nonlocal out, pos
         deadline = time.time() + limit
         while needle.encode() not in out[pos:]:
@@ -184,21 +186,20 @@ def run_pty(argv, env, script, timeout=20):
                 raise AssertionError("timed out waiting for %r in:\n%s" % (needle, out.decode(errors="replace")))
             try:
                 chunk = os.read(fd, 4096)
-            except OSError:
-                break
+            except OSError:  # EIO: the other side of the pty is closed
+                chunk = b""
             if not chunk:
-                break
+                raise AssertionError("%s closed the terminal (exited?) before printing %r; its output:\n%s"
+                                     % (argv[0], needle, out.decode(errors="replace")))
             out += chunk
-        at = out.find(needle.encode(), pos)
-        if at >= 0:
-            pos = at + len(needle.encode())
+        pos = out.find(needle.encode(), pos) + len(needle.encode())
+    status = None
     try:
-        for wait_for, send in script:
-            read_until(wait_for, timeout)
+        for needle, send in script:
+            read_until(needle, timeout)
             if send is not None:
                 os.write(fd, send.encode())
         deadline = time.time() + 10
-        status = None
         while status is None and time.time() < deadline:
             done, st = os.waitpid(pid, os.WNOHANG)
             if done:
@@ -210,14 +211,18 @@ def run_pty(argv, env, script, timeout=20):
                 except OSError:
                     time.sleep(0.05)
         if status is None:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
             raise AssertionError("did not exit:\n" + out.decode(errors="replace"))
     finally:
         try:
             os.close(fd)
         except OSError:
             pass
+        if status is None:  # failed or hung: leave no child behind
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
     return out.decode(errors="replace"), status
 
 

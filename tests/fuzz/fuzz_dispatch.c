@@ -16,22 +16,13 @@
 #include "gpuaasd/db.h"
 #include "gpuaasd/dispatch.h"
 #include "gpuaasd/hasher.h"
-#include "gpuaasd/jobs.h"
-#include "gpuaasd/loop.h"
-#include "gpuaasd/ratelimit.h"
-#include "gpuaasd/sched.h"
+#include "gpuaasd/park.h"
 #include "gpuaasd/server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct daemon d;
 static char *tok_admin, *tok_user, *tok_old;
-
-static void after_commit(struct daemon *dd, bool committed)
-{
-	sched_after_commit(dd, committed);
-	job_waiters_flush(dd, committed);
-}
 
 static char *token_for(int64_t uid, const char *name, int64_t tv)
 {
@@ -43,41 +34,35 @@ static char *token_for(int64_t uid, const char *name, int64_t tv)
 	return t;
 }
 
+/* The daemon as gpuaasd wires it (daemon_init_core), on a tmpfs state dir,
+ * with an admin and a user whose tokens the input can name. */
 static void setup(void)
 {
 	char dir[] = "/dev/shm/gpuaas-fuzz-XXXXXX";
 	if (!mkdtemp(dir))
 		abort();
+	setenv("GPUAAS_INITIAL_ADMIN_PASSWORD", "fuzz-admin-pw", 1);
 	config_init(&d.cfg);
 	free(d.cfg.state_dir);
 	d.cfg.state_dir = strdup(dir);
 	d.cfg.bcrypt_cost = 4;
 	d.cfg.sim_time_scale = 0.001;
+	d.cfg.login_max_failures = 1000000;
 	log_set_level(LOG_ERROR + 0);
-	char err[512], path[600];
-	snprintf(path, sizeof path, "%s/gpuaas.db", dir);
-	if (db_open(path, &d.db, err, sizeof err) < 0 || auth_key_load(dir, &d.key, err, sizeof err) < 0 ||
-	    inventory_parse(d.cfg.gpus, &d.inv, err, sizeof err) < 0)
+	char err[512];
+	if (daemon_configure(&d, err, sizeof err) < 0 || daemon_init_core(&d, 1, err, sizeof err) < 0) {
+		fprintf(stderr, "fuzz setup: %s\n", err);
 		abort();
-	d.loop = loop_create();
-	d.hasher = hasher_create(d.loop, 1);
-	d.logins = ratelimit_create(1000000, 60, 1);
-	d.disp = dispatch_create(&d);
-	if (!d.loop || !d.hasher || !d.logins || !d.disp || sched_create(&d, &d.sched, err, sizeof err) < 0)
-		abort();
-	dispatch_on_commit(d.disp, after_commit);
-	auth_hash_password("dummy", 4, d.dummy_hash, sizeof d.dummy_hash);
+	}
 	char h[128];
 	auth_hash_password("pw", 4, h, sizeof h);
-	int64_t admin, user;
-	if (db_begin(d.db) < 0 || db_user_insert(d.db, "admin", h, true, 1000000, time(NULL), 0, &admin) != 0 ||
-	    db_user_insert(d.db, "alice", h, false, 100000, time(NULL), 0, &user) != 0 || db_commit(d.db) < 0)
+	int64_t user;
+	if (db_begin(d.db) < 0 || db_user_insert(d.db, "alice", h, false, 100000, time(NULL), 0, &user) != 0 ||
+	    db_commit(d.db) < 0)
 		abort();
-	tok_admin = token_for(admin, "admin", 1);
+	tok_admin = token_for(1, "admin", 1);
 	tok_user = token_for(user, "alice", 1);
 	tok_old = token_for(user, "alice", 0);
-	sched_start(d.sched);
-	dispatch_commit(d.disp);
 }
 
 /* Replaces every occurrence of pat in s (size n) by rep; malloc'd result. */
@@ -124,10 +109,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* No client: the reply is built, checked and dropped. */
 			dispatch_request(d.disp, r, c, n3);
 			hasher_drain(d.hasher);
-			sched_pump(d.sched);
-			dispatch_commit(d.disp);
-			job_parked_abandon_all();
-			dispatch_commit(d.disp);
+			daemon_round(&d);
+			park_abandon_all(d.park);
+			daemon_round(&d);
 		}
 	}
 	free(a);

@@ -1,5 +1,7 @@
-/* JWT issue/verify against forged tokens, and the libjwt/bcrypt pitfalls of
- * ../shared/PITFALLS.md as they touch our code. */
+/* JWT issue/verify against forged tokens, and the libjwt and bcrypt pitfalls
+ * that touch our code (the threats table of docs/SECURITY.md): "alg": "none"
+ * and other algorithms, huge tokens, expired and future-dated tokens, bcrypt's
+ * 72-byte truncation and damaged stored hashes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,42 @@
+/* Command dispatch: find the entry, answer --help, parse the arguments from
+ * the entry's spec, call the handler. */
+#include <stdio.h>
+#include <string.h>
+
+#include "gpuctl/commands.h"
+#include "gpuctl/run.h"
+
+/* Whether "--help" or "-h" comes before any "--". */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+int ctl_run(struct ctl *c, int argc, char **argv)
+{
+	if (argc < 1) {
+		ctl_print_usage(stderr);
+		return EXIT_USAGE;
+	}
+	int used = 0;
+	const struct ctl_cmd *cmd = ctl_find(argc, argv, &used);
+	if (!cmd)
+		return ctl_fail(c, ST_USAGE, "unknown command '%s' (see gpuctl help)", argv[0]);
+	argc -= used;
+	argv += used;
+	if (!(cmd->flags & CMD_RAW) && wants_help(argc, argv)) {
+		ctl_print_help(cmd, stdout);
+		return 0;
+	}
+	struct ctl_args a;
+	int rc = ctl_args_parse(c, cmd, argc, argv, &a);
+	if (rc != 0)
+		goto out;
+	rc = cmd->fn(c, &a);
+out:
+	ctl_args_free(&a);
+	return rc;
+}
