@@ -13,10 +13,23 @@ static int fit(int w, size_t size)
 	return (w < 0 || (size_t)w >= size) ? -1 : 0;
 }
 
+/* Copies path into buf: 0, or -1 when it does not fit. */
+static int copy_path(char *buf, size_t size, const char *path)
+{
+	return fit(snprintf(buf, size, "%s", path), size);
+}
+
+/* The variable's value when it is set and not empty, else NULL. */
+static const char *env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : NULL;
+}
+
 static const char *home_dir(void)
 {
-	const char *h = getenv("HOME");
-	if (h && *h)
+	const char *h = env_nonempty("HOME");
+	if (h)
 		return h;
 	struct passwd *pw = getpwuid(getuid());
 	return pw ? pw->pw_dir : "/";
@@ -24,8 +37,8 @@ static const char *home_dir(void)
 
 int paths_user_socket(char *buf, size_t size)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	if (xdg && *xdg)
+	const char *xdg = env_nonempty("XDG_RUNTIME_DIR");
+	if (xdg)
 		return fit(snprintf(buf, size, "%s/gpuaas/gpuaasd.sock", xdg), size);
 	return fit(snprintf(buf, size, "/tmp/gpuaas-%u/gpuaasd.sock", (unsigned)getuid()), size);
 }
@@ -33,24 +46,24 @@ int paths_user_socket(char *buf, size_t size)
 int paths_daemon_socket(char *buf, size_t size)
 {
 	if (getuid() == 0)
-		return fit(snprintf(buf, size, "%s", PATHS_ROOT_SOCKET), size);
+		return copy_path(buf, size, PATHS_ROOT_SOCKET);
 	return paths_user_socket(buf, size);
 }
 
 int paths_client_socket(char *buf, size_t size)
 {
-	const char *env = getenv("GPUAAS_SOCKET");
-	if (env && *env)
-		return fit(snprintf(buf, size, "%s", env), size);
+	const char *env = env_nonempty("GPUAAS_SOCKET");
+	if (env)
+		return copy_path(buf, size, env);
 	if (access(PATHS_ROOT_SOCKET, F_OK) == 0)
-		return fit(snprintf(buf, size, "%s", PATHS_ROOT_SOCKET), size);
+		return copy_path(buf, size, PATHS_ROOT_SOCKET);
 	return paths_user_socket(buf, size);
 }
 
 int paths_user_state_dir(char *buf, size_t size)
 {
-	const char *xdg = getenv("XDG_STATE_HOME");
-	if (xdg && *xdg)
+	const char *xdg = env_nonempty("XDG_STATE_HOME");
+	if (xdg)
 		return fit(snprintf(buf, size, "%s/gpuaas", xdg), size);
 	return fit(snprintf(buf, size, "%s/.local/state/gpuaas", home_dir()), size);
 }
@@ -58,14 +71,14 @@ int paths_user_state_dir(char *buf, size_t size)
 int paths_state_dir(char *buf, size_t size)
 {
 	if (getuid() == 0)
-		return fit(snprintf(buf, size, "%s", PATHS_ROOT_STATE), size);
+		return copy_path(buf, size, PATHS_ROOT_STATE);
 	return paths_user_state_dir(buf, size);
 }
 
 int paths_mkdir_p(const char *dir, unsigned mode)
 {
 	char tmp[4096];
-	if (fit(snprintf(tmp, sizeof tmp, "%s", dir), sizeof tmp) < 0) {
+	if (copy_path(tmp, sizeof tmp, dir) < 0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}

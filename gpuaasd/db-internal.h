@@ -88,6 +88,7 @@ int db_run_one(struct db *db, enum stmt_id id, int none, const struct db_arg *ar
 #define DB_STMT_BIND(db, id, ...) db_stmt_bind((db), (id), DB_ARGS(__VA_ARGS__))
 #define DB_RUN(db, id, ...) db_run((db), (id), DB_ARGS(__VA_ARGS__))
 #define DB_RUN_ONE(db, id, none, ...) db_run_one((db), (id), (none), DB_ARGS(__VA_ARGS__))
+
 /* Steps a statement that returns one integer (column 0 of its one row) into
  * *out and resets it: 0, or -1 (logged as `what`) when no row came. */
 int db_scalar(struct db *db, enum stmt_id id, const char *what, int64_t *out);

@@ -84,21 +84,9 @@ static int each_row(struct db *db, sqlite3_stmt *st, db_job_cb cb, void *arg, in
 int db_job_insert(struct db *db, int64_t owner_id, const char *name, const char *gpu_type, int64_t count,
 	int64_t time_limit, const char *command_json, int64_t now, int64_t reserved, int64_t *id_out)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_JOB_INSERT);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, owner_id);
-	sqlite3_bind_text(st, 2, name ? name : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, gpu_type, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, count);
-	sqlite3_bind_int64(st, 5, time_limit);
-	if (command_json)
-		sqlite3_bind_text(st, 6, command_json, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 6);
-	sqlite3_bind_int64(st, 7, now);
-	sqlite3_bind_int64(st, 8, reserved);
-	if (db_exec_stmt(db, st) < 0)
+	/* A NULL command_json stores NULL. */
+	if (DB_RUN(db, STMT_JOB_INSERT, DB_INT(owner_id), DB_TEXT(name ? name : ""), DB_TEXT(gpu_type), DB_INT(count),
+		    DB_INT(time_limit), DB_TEXT(command_json), DB_INT(now), DB_INT(reserved)) < 0)
 		return -1;
 	*id_out = sqlite3_last_insert_rowid(db->h);
 	return 0;
@@ -106,10 +94,9 @@ int db_job_insert(struct db *db, int64_t owner_id, const char *name, const char 
 
 int db_job_get(struct db *db, int64_t id, db_job_cb cb, void *arg)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_JOB_GET);
+	sqlite3_stmt *st = DB_STMT_BIND(db, STMT_JOB_GET, DB_INT(id));
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
 	int rows = 0;
 	int rc = each_row(db, st, cb, arg, &rows);
 	if (rc == 0 && rows == 0)
@@ -153,11 +140,9 @@ int db_job_list(struct db *db, const struct job_filter *f, db_job_cb cb, void *a
 
 static int list_simple(struct db *db, enum stmt_id id, int64_t param, db_job_cb cb, void *arg)
 {
-	sqlite3_stmt *st = db_stmt(db, id);
+	sqlite3_stmt *st = param ? DB_STMT_BIND(db, id, DB_INT(param)) : db_stmt(db, id);
 	if (!st)
 		return -1;
-	if (param)
-		sqlite3_bind_int64(st, 1, param);
 	return each_row(db, st, cb, arg, NULL);
 }
 
@@ -183,47 +168,19 @@ int db_job_max_seq(struct db *db, int64_t *out)
 
 int db_job_approve(struct db *db, int64_t id, int64_t now, int64_t by, int64_t seq, const char *reason)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_JOB_APPROVE);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, by);
-	sqlite3_bind_int64(st, 4, seq);
-	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-	return db_exec_one(db, st, DB_CONFLICT);
+	return DB_RUN_ONE(db, STMT_JOB_APPROVE, DB_CONFLICT, DB_INT(id), DB_INT(now), DB_INT(by), DB_INT(seq),
+		DB_TEXT(reason));
 }
 
 int db_job_start(struct db *db, int64_t id, int64_t now, int64_t run_until_ms, const char *devices)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_JOB_START);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, run_until_ms);
-	sqlite3_bind_text(st, 4, devices, -1, SQLITE_STATIC);
-	return db_exec_one(db, st, DB_CONFLICT);
+	return DB_RUN_ONE(db, STMT_JOB_START, DB_CONFLICT, DB_INT(id), DB_INT(now), DB_INT(run_until_ms),
+		DB_TEXT(devices));
 }
 
 int db_job_close(struct db *db, int64_t id, const char *from, const char *to, const char *reason, int64_t now,
 	int64_t charged, int64_t exit_code)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_JOB_SET_STATUS);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now);
-	if (charged >= 0)
-		sqlite3_bind_int64(st, 6, charged);
-	else
-		sqlite3_bind_null(st, 6);
-	if (exit_code >= 0)
-		sqlite3_bind_int64(st, 7, exit_code);
-	else
-		sqlite3_bind_null(st, 7);
-	return db_exec_one(db, st, DB_CONFLICT);
+	return DB_RUN_ONE(db, STMT_JOB_SET_STATUS, DB_CONFLICT, DB_INT(id), DB_TEXT(from), DB_TEXT(to), DB_TEXT(reason),
+		DB_INT(now), DB_INT_OR_NULL(charged, charged >= 0), DB_INT_OR_NULL(exit_code, exit_code >= 0));
 }

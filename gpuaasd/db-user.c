@@ -25,8 +25,11 @@ static void read_user(sqlite3_stmt *st, void *row)
 	u->created_at = sqlite3_column_int64(st, 7);
 }
 
+/* Reads the one row of st (bound; NULL after a failed bind: -1). */
 static int user_lookup(struct db *db, sqlite3_stmt *st, struct user_row *out)
 {
+	if (!st)
+		return -1;
 	int rc = sqlite3_step(st);
 	int result;
 	if (rc == SQLITE_ROW) {
@@ -44,20 +47,12 @@ static int user_lookup(struct db *db, sqlite3_stmt *st, struct user_row *out)
 
 int db_user_by_name(struct db *db, const char *username, struct user_row *out)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_BY_NAME);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	return user_lookup(db, st, out);
+	return user_lookup(db, DB_STMT_BIND(db, STMT_USER_BY_NAME, DB_TEXT(username)), out);
 }
 
 int db_user_by_id(struct db *db, int64_t id, struct user_row *out)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_BY_ID);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	return user_lookup(db, st, out);
+	return user_lookup(db, DB_STMT_BIND(db, STMT_USER_BY_ID, DB_INT(id)), out);
 }
 
 static void read_usage(sqlite3_stmt *st, void *row)
@@ -110,23 +105,9 @@ out:
 static int ledger_add(struct db *db, int64_t user_id, int64_t now, const char *kind, int64_t delta,
 	int64_t job_id, int64_t actor_id, const char *reason)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_LEDGER_INSERT);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, delta);
-	if (job_id > 0)
-		sqlite3_bind_int64(st, 5, job_id);
-	else
-		sqlite3_bind_null(st, 5);
-	if (actor_id > 0)
-		sqlite3_bind_int64(st, 6, actor_id);
-	else
-		sqlite3_bind_null(st, 6);
-	sqlite3_bind_text(st, 7, reason ? reason : "", -1, SQLITE_STATIC);
-	return db_exec_stmt(db, st);
+	return DB_RUN(db, STMT_LEDGER_INSERT, DB_INT(user_id), DB_INT(now), DB_TEXT(kind), DB_INT(delta),
+		DB_INT_OR_NULL(job_id, job_id > 0), DB_INT_OR_NULL(actor_id, actor_id > 0),
+		DB_TEXT(reason ? reason : ""));
 }
 
 int db_user_insert(struct db *db, const char *username, const char *hash, bool is_admin, int64_t quota,
@@ -138,15 +119,8 @@ int db_user_insert(struct db *db, const char *username, const char *hash, bool i
 		return -1;
 	if (rc == 0)
 		return DB_EXISTS;
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_INSERT);
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 3, is_admin ? 1 : 0);
-	sqlite3_bind_int64(st, 4, quota);
-	sqlite3_bind_int64(st, 5, now);
-	if (db_exec_stmt(db, st) < 0)
+	if (DB_RUN(db, STMT_USER_INSERT, DB_TEXT(username), DB_TEXT(hash), DB_INT(is_admin ? 1 : 0), DB_INT(quota),
+		    DB_INT(now)) < 0)
 		return -1;
 	int64_t id = sqlite3_last_insert_rowid(db->h);
 	if (quota > 0 && ledger_add(db, id, now, "grant", quota, 0, actor_id, "initial quota") < 0)
@@ -158,32 +132,17 @@ int db_user_insert(struct db *db, const char *username, const char *hash, bool i
 
 int db_user_delete(struct db *db, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_DELETE);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	return db_exec_one(db, st, DB_NOTFOUND);
+	return DB_RUN_ONE(db, STMT_USER_DELETE, DB_NOTFOUND, DB_INT(id), DB_INT(now));
 }
 
 int db_user_set_password(struct db *db, int64_t id, const char *hash)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_SET_PASSWORD);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-	return db_exec_one(db, st, DB_NOTFOUND);
+	return DB_RUN_ONE(db, STMT_USER_SET_PASSWORD, DB_NOTFOUND, DB_INT(id), DB_TEXT(hash));
 }
 
 int db_user_set_admin(struct db *db, int64_t id, bool is_admin)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_SET_ADMIN);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, is_admin ? 1 : 0);
-	return db_exec_one(db, st, DB_NOTFOUND);
+	return DB_RUN_ONE(db, STMT_USER_SET_ADMIN, DB_NOTFOUND, DB_INT(id), DB_INT(is_admin ? 1 : 0));
 }
 
 int db_user_quota_change(struct db *db, int64_t id, bool set, int64_t value, int64_t actor_id,
@@ -198,12 +157,7 @@ int db_user_quota_change(struct db *db, int64_t id, bool set, int64_t value, int
 	int64_t next = set ? value : u.quota + value; /* both <= 1e15: no overflow */
 	if (next > DB_QUOTA_MAX)
 		return DB_CONFLICT;
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_SET_QUOTA);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, next);
-	rc = db_exec_one(db, st, DB_NOTFOUND);
+	rc = DB_RUN_ONE(db, STMT_USER_SET_QUOTA, DB_NOTFOUND, DB_INT(id), DB_INT(next));
 	if (rc != 0)
 		return rc;
 	if (ledger_add(db, id, now, set ? "set" : "grant", next - u.quota, 0, actor_id,
@@ -216,23 +170,12 @@ int db_user_quota_change(struct db *db, int64_t id, bool set, int64_t value, int
 
 int db_user_reserve(struct db *db, int64_t user_id, int64_t delta)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_RESERVE);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, delta);
-	return db_exec_one(db, st, DB_CONFLICT);
+	return DB_RUN_ONE(db, STMT_USER_RESERVE, DB_CONFLICT, DB_INT(user_id), DB_INT(delta));
 }
 
 int db_user_charge(struct db *db, int64_t user_id, int64_t charge, int64_t release, int64_t job_id, int64_t now)
 {
-	sqlite3_stmt *st = db_stmt(db, STMT_USER_CHARGE);
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int64(st, 2, charge);
-	sqlite3_bind_int64(st, 3, release);
-	int rc = db_exec_one(db, st, DB_CONFLICT);
+	int rc = DB_RUN_ONE(db, STMT_USER_CHARGE, DB_CONFLICT, DB_INT(user_id), DB_INT(charge), DB_INT(release));
 	if (rc != 0)
 		return rc;
 	if (charge > 0)
@@ -259,11 +202,9 @@ int db_user_list(struct db *db, struct user_row **rows, size_t *n)
 
 int db_usage_report(struct db *db, const char *username, struct usage_row **rows, size_t *n)
 {
-	sqlite3_stmt *st = db_stmt(db, username ? STMT_USAGE_ONE : STMT_USAGE_ALL);
+	sqlite3_stmt *st = username ? DB_STMT_BIND(db, STMT_USAGE_ONE, DB_TEXT(username)) : db_stmt(db, STMT_USAGE_ALL);
 	if (!st)
 		return -1;
-	if (username)
-		sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
 	void *arr;
 	size_t len;
 	if (collect_rows(db, st, sizeof **rows, read_usage, "usage report", &arr, &len) < 0)

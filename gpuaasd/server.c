@@ -215,6 +215,22 @@ static int out_append(struct client *c, const char *data, size_t len)
 	return 0;
 }
 
+/* sock_io's answer when the socket is not ready (EAGAIN). */
+#define IO_AGAIN (-2)
+
+/* send() (out) or recv() on the client's non-blocking socket, retried on
+ * EINTR: the byte count (0: EOF on a read), IO_AGAIN, or -1 on an error. */
+static ssize_t sock_io(int fd, void *buf, size_t len, bool out)
+{
+	for (;;) {
+		ssize_t n = out ? send(fd, buf, len, MSG_NOSIGNAL) : recv(fd, buf, len, 0);
+		if (n >= 0)
+			return n;
+		if (errno != EINTR)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? IO_AGAIN : -1;
+	}
+}
+
 /* Moves finished replies from the head of the queue into the output buffer
  * and writes as much as the socket takes. */
 static void client_flush(struct client *c)
@@ -234,12 +250,10 @@ static void client_flush(struct client *c)
 	}
 	int64_t now = loop_now_ms();
 	while (c->out_len > c->out_off) {
-		ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		ssize_t w = sock_io(c->fd, c->out + c->out_off, c->out_len - c->out_off, true);
+		if (w == IO_AGAIN)
+			break;
 		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
 			client_kill(c, "write-error");
 			return;
 		}
@@ -385,12 +399,10 @@ static void client_read(struct client *c)
 			if (frame_decoder_space(&c->dec, &buf, &avail) < 0)
 				break;
 		}
-		ssize_t n = recv(c->fd, buf, avail, 0);
+		ssize_t n = sock_io(c->fd, buf, avail, false);
+		if (n == IO_AGAIN)
+			break;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
 			client_kill(c, "read-error");
 			return;
 		}

@@ -28,6 +28,26 @@ def tmpfs(path, size):
         subprocess.run(["umount", "-l", str(path)])
 
 
+@contextlib.contextmanager
+def daemon_on_tmpfs(daemon_factory, path, size):
+    """A started, logged-in daemon whose state dir is on a small tmpfs at path
+    (needs root); yields (daemon, mount point)."""
+    with tmpfs(path, size) as mnt:
+        d = daemon_factory(start=False)
+        d.state = str(mnt / "state")
+        d.start()
+        d.login()
+        yield d, mnt
+
+
+def start_refused(d):
+    """Starts d, which must exit non-zero; returns its log."""
+    d.start(wait=False)
+    assert d.proc.wait(15) != 0
+    d.log.close()
+    return d.read_log()
+
+
 class Load:
     """A mixed write load over raw sockets that records what was acknowledged."""
 
@@ -104,11 +124,7 @@ def test_kill9_under_mixed_write_load_20_times(daemon_factory):
 
 @pytest.mark.skipif(not ROOT, reason="needs root to mount a small tmpfs (run as root in CI)")
 def test_disk_full_then_recovery(daemon_factory, tmp_path):
-    with tmpfs(tmp_path / "small", "3m") as mnt:
-        d = daemon_factory(start=False)
-        d.state = str(mnt / "state")
-        d.start()
-        d.login()
+    with daemon_on_tmpfs(daemon_factory, tmp_path / "small", "3m") as (d, mnt):
         d.add_user("alice", quota="1000h")
         before = [int(d.ok("submit", "--gpu", "T4", "--name", "kept", user="alice").stdout) for _ in range(5)]
         filler = mnt / "filler"
@@ -143,21 +159,14 @@ def test_disk_full_then_recovery(daemon_factory, tmp_path):
 
 @pytest.mark.skipif(not ROOT, reason="needs root to remount a tmpfs read-only")
 def test_read_only_state_dir(daemon_factory, tmp_path):
-    with tmpfs(tmp_path / "ro", "8m") as mnt:
-        d = daemon_factory(start=False)
-        d.state = str(mnt / "state")
-        d.start()
-        d.login()
+    with daemon_on_tmpfs(daemon_factory, tmp_path / "ro", "8m") as (d, mnt):
         d.ok("admin", "useradd", "bob", "--password-stdin", input="x\n")
         d.stop()
         # (At run time a failing write is covered by the full-disk test: a busy
         # tmpfs cannot be remounted read-only under the daemon.)
         # Starting on a read-only state dir is refused with a clear message.
         subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
-        d.start(wait=False)
-        assert d.proc.wait(15) != 0
-        d.log.close()
-        assert "gpuaasd: " in d.read_log()
+        assert "gpuaasd: " in start_refused(d)
 
 
 def test_database_locked_by_another_process(daemon):
@@ -216,10 +225,8 @@ def test_bad_socket_paths_refused(daemon_factory, tmp_path):
                          (str(blocker), "not a socket")):
         d = daemon_factory(start=False, name="bad%d" % len(sock))
         d.sock = sock
-        d.start(wait=False)
-        assert d.proc.wait(15) != 0
-        d.log.close()
-        assert needle in d.read_log(), (sock, d.read_log())
+        log = start_refused(d)
+        assert needle in log, (sock, log)
 
 
 def assert_refused_untouched(d, path, needle, wal_may_appear=False):
@@ -227,10 +234,8 @@ def assert_refused_untouched(d, path, needle, wal_may_appear=False):
     (SQLite's read-only look into a WAL-mode file may create an empty -wal.)"""
     before = open(path, "rb").read()
     had_wal = os.path.exists(path + "-wal")
-    d.start(wait=False)
-    assert d.proc.wait(15) != 0
-    d.log.close()
-    assert needle in d.read_log(), d.read_log()
+    log = start_refused(d)
+    assert needle in log, log
     assert open(path, "rb").read() == before
     if not wal_may_appear:
         assert os.path.exists(path + "-wal") == had_wal
@@ -254,23 +259,26 @@ def test_corrupt_and_foreign_databases_refused_untouched(daemon_factory, tmp_pat
     assert_refused_untouched(d, path, "another application")
 
 
+def run_gpuaasd(*args):
+    """Runs gpuaasd to its exit (a check or a refused start), capturing its output."""
+    return subprocess.run([GPUAASD, *map(str, args)], capture_output=True, text=True)
+
+
 def test_config_file_errors_and_check_config(daemon_factory, tmp_path):
     conf = tmp_path / "gpuaasd.conf"
-    conf.write_text("# ok\nmax_time = 2h\ndefault_time = 30m\n\nfrobnicate = 1\n")
-    p = subprocess.run([GPUAASD, "--config", str(conf), "--check-config"], capture_output=True, text=True)
-    assert p.returncode == 2 and "gpuaasd.conf:5: unknown key 'frobnicate'" in p.stderr
-    conf.write_text("max_time = forever\n")
-    p = subprocess.run([GPUAASD, "--config", str(conf), "--check-config"], capture_output=True, text=True)
-    assert p.returncode == 2 and ":1: bad value for max_time" in p.stderr
-    conf.write_text("max_time = 1h\ndefault_time = 2h\n")
-    p = subprocess.run([GPUAASD, "--config", str(conf), "--check-config"], capture_output=True, text=True)
-    assert p.returncode == 2 and "default-time 2h is over max-time 1h" in p.stderr
+    for text, needle in (("# ok\nmax_time = 2h\ndefault_time = 30m\n\nfrobnicate = 1\n",
+                          "gpuaasd.conf:5: unknown key 'frobnicate'"),
+                         ("max_time = forever\n", ":1: bad value for max_time"),
+                         ("max_time = 1h\ndefault_time = 2h\n", "default-time 2h is over max-time 1h")):
+        conf.write_text(text)
+        p = run_gpuaasd("--config", conf, "--check-config")
+        assert p.returncode == 2 and needle in p.stderr, (text, p.stderr)
     conf.write_text("max_time = 2h\ngpus = H100:8\nlog_level = debug\n")
-    p = subprocess.run([GPUAASD, "--config", str(conf), "--check-config"], capture_output=True, text=True)
+    p = run_gpuaasd("--config", conf, "--check-config")
     assert p.returncode == 0 and "configuration OK" in p.stdout
-    p = subprocess.run([GPUAASD, "--config", str(tmp_path / "missing.conf")], capture_output=True, text=True)
+    p = run_gpuaasd("--config", tmp_path / "missing.conf")
     assert p.returncode == 2 and "missing.conf" in p.stderr
-    p = subprocess.run([GPUAASD, "--bogus"], capture_output=True, text=True)
+    p = run_gpuaasd("--bogus")
     assert p.returncode == 2 and "unknown option" in p.stderr
     # Command-line options win over the file.
     d = daemon_factory(args=["--config", str(conf), "--max-time", "3h"])

@@ -20,6 +20,24 @@ static size_t build(uint8_t *out, const char *payload)
 	return n + 4;
 }
 
+/* Fixture: *state is a fresh decoder, finished after the test. */
+static int decoder_setup(void **state)
+{
+	struct frame_decoder *d = malloc(sizeof *d);
+	if (!d)
+		return -1;
+	frame_decoder_init(d);
+	*state = d;
+	return 0;
+}
+
+static int decoder_teardown(void **state)
+{
+	frame_decoder_finish(*state);
+	free(*state);
+	return 0;
+}
+
 static void test_header_roundtrip(void **state)
 {
 	(void)state;
@@ -32,45 +50,39 @@ static void test_header_roundtrip(void **state)
 
 static void test_split_byte_by_byte(void **state)
 {
-	(void)state;
-	struct frame_decoder d;
-	frame_decoder_init(&d);
+	struct frame_decoder *d = *state;
 	uint8_t buf[64];
 	size_t n = build(buf, "{\"op\":\"sys.ping\"}");
 	const char *p;
 	size_t len;
 	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(frame_decoder_next(&d, &p, &len), FRAME_PARTIAL);
-		assert_int_equal(frame_decoder_feed(&d, buf + i, 1), 1);
+		assert_int_equal(frame_decoder_next(d, &p, &len), FRAME_PARTIAL);
+		assert_int_equal(frame_decoder_feed(d, buf + i, 1), 1);
 	}
-	assert_int_equal(frame_decoder_next(&d, &p, &len), FRAME_READY);
+	assert_int_equal(frame_decoder_next(d, &p, &len), FRAME_READY);
 	assert_int_equal(len, n - 4);
 	assert_memory_equal(p, "{\"op\":\"sys.ping\"}", len);
-	assert_int_equal(frame_decoder_next(&d, &p, &len), FRAME_PARTIAL);
-	assert_int_equal(frame_decoder_pending(&d), 0);
-	frame_decoder_finish(&d);
+	assert_int_equal(frame_decoder_next(d, &p, &len), FRAME_PARTIAL);
+	assert_int_equal(frame_decoder_pending(d), 0);
 }
 
 static void test_merged_frames(void **state)
 {
-	(void)state;
-	struct frame_decoder d;
-	frame_decoder_init(&d);
+	struct frame_decoder *d = *state;
 	uint8_t buf[256];
 	size_t n = build(buf, "{\"a\":1}");
 	n += build(buf + n, "{\"b\":2}");
 	n += build(buf + n, "{\"c\"");
 	n -= 2; /* the third frame is cut short */
-	assert_int_equal(frame_decoder_feed(&d, buf, n), n);
+	assert_int_equal(frame_decoder_feed(d, buf, n), n);
 	const char *p;
 	size_t len;
-	assert_int_equal(frame_decoder_next(&d, &p, &len), FRAME_READY);
+	assert_int_equal(frame_decoder_next(d, &p, &len), FRAME_READY);
 	assert_memory_equal(p, "{\"a\":1}", len);
-	assert_int_equal(frame_decoder_next(&d, &p, &len), FRAME_READY);
+	assert_int_equal(frame_decoder_next(d, &p, &len), FRAME_READY);
 	assert_memory_equal(p, "{\"b\":2}", len);
-	assert_int_equal(frame_decoder_next(&d, &p, &len), FRAME_PARTIAL);
-	assert_true(frame_decoder_pending(&d) > 0);
-	frame_decoder_finish(&d);
+	assert_int_equal(frame_decoder_next(d, &p, &len), FRAME_PARTIAL);
+	assert_true(frame_decoder_pending(d) > 0);
 }
 
 static void test_zero_and_oversize(void **state)
@@ -106,9 +118,7 @@ static void test_zero_and_oversize(void **state)
 
 static void test_max_frame_accepted(void **state)
 {
-	(void)state;
-	struct frame_decoder d;
-	frame_decoder_init(&d);
+	struct frame_decoder *d = *state;
 	uint8_t *buf = malloc(FRAME_MAX + 4);
 	assert_non_null(buf);
 	frame_header_encode(buf, FRAME_MAX);
@@ -118,16 +128,15 @@ static void test_max_frame_accepted(void **state)
 		size_t chunk = (off % 3 + 1) * 7919;
 		if (chunk > FRAME_MAX + 4 - off)
 			chunk = FRAME_MAX + 4 - off;
-		assert_int_equal(frame_decoder_feed(&d, buf + off, chunk), chunk);
+		assert_int_equal(frame_decoder_feed(d, buf + off, chunk), chunk);
 		off += chunk;
 	}
 	const char *p;
 	size_t len;
-	assert_int_equal(frame_decoder_next(&d, &p, &len), FRAME_READY);
+	assert_int_equal(frame_decoder_next(d, &p, &len), FRAME_READY);
 	assert_int_equal(len, FRAME_MAX);
-	assert_true(d.cap <= FRAME_MAX + 4);
+	assert_true(d->cap <= FRAME_MAX + 4);
 	free(buf);
-	frame_decoder_finish(&d);
 }
 
 static void test_blocking_io(void **state)
@@ -172,10 +181,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_header_roundtrip),
-		cmocka_unit_test(test_split_byte_by_byte),
-		cmocka_unit_test(test_merged_frames),
+		cmocka_unit_test_setup_teardown(test_split_byte_by_byte, decoder_setup, decoder_teardown),
+		cmocka_unit_test_setup_teardown(test_merged_frames, decoder_setup, decoder_teardown),
 		cmocka_unit_test(test_zero_and_oversize),
-		cmocka_unit_test(test_max_frame_accepted),
+		cmocka_unit_test_setup_teardown(test_max_frame_accepted, decoder_setup, decoder_teardown),
 		cmocka_unit_test(test_blocking_io),
 	};
 	return cmocka_run_group_tests_name("frame", tests, NULL, NULL);
