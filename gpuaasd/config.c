@@ -45,9 +45,24 @@ static const struct opt opts[] = {
 	{"frame-timeout", OPT_DURATION, OFF(frame_timeout), 1, 3600, true, "DURATION  half-sent frame limit (10s)"},
 	{"login-max-failures", OPT_INT, OFF(login_max_failures), 1, 1000000, true, "N  failed logins per user per minute (5)"},
 	{"login-lockout", OPT_DURATION, OFF(login_lockout), 1, 86400, true, "DURATION  cool-down after them (60s)"},
+	{"max-parked-per-user", OPT_INT, OFF(max_parked_per_user), 1, 1000000, true, "N  waiting requests (wait, logs -f, events) one user may hold (1024)"},
+	{"pending-ttl", OPT_DURATION, OFF(pending_ttl), 0, DURATION_MAX, true, "DURATION  unapproved jobs expire after it; 0: never (7d)"},
+	{"gpu-weights", OPT_STRING, OFF(gpu_weights), 0, 0, true, "SPEC  charge weight per GPU type, e.g. A100=4,V100=2 (1 each)"},
+	{"event-retention", OPT_DURATION, OFF(event_retention), 0, DURATION_MAX, true, "DURATION  events older than this are pruned; 0: keep all (0)"},
+	{"default-quota", OPT_DURATION, OFF(default_quota), 0, DURATION_MAX, true, "DURATION  GPU-time a new user gets when none is given (0)"},
+	{"default-gpu", OPT_STRING, OFF(default_gpu), 0, 0, true, "TYPE  GPU type of a submit that names none (the first type)"},
+	{"queue-visibility", OPT_STRING, OFF(queue_visibility), 0, 0, true, "full|anonymous  other users' jobs in gpuctl queue (anonymous)"},
+	{"isolation", OPT_STRING, OFF(isolation), 0, 0, false, "full|none  local jobs: own namespaces, /dev and cgroup (full)"},
+	{"job-uid-base", OPT_INT, OFF(job_uid_base), 1000, 2147418112, false, "UID  first uid of --job-user dynamic (61184)"},
+	{"job-min-uid", OPT_INT, OFF(job_min_uid), 1, 2147483647, false, "UID  --job-user owner: lowest uid accepted (1000)"},
+	{"gpu-dev-dir", OPT_STRING, OFF(gpu_dev_dir), 0, 0, false, "DIR  where the GPU device nodes are (/dev)"},
+	{"slurm-gres", OPT_STRING, OFF(slurm_gres), 0, 0, true, "MAP  GPU type to gres, e.g. A100=gpu:a100 (lower-case type)"},
+	{"slurm-partition", OPT_STRING, OFF(slurm_partition), 0, 0, true, "NAME  Slurm partition for jobs (the cluster's default)"},
+	{"slurm-account", OPT_STRING, OFF(slurm_account), 0, 0, true, "NAME  Slurm account for jobs (the user's default)"},
 	{"check-config", OPT_FLAG, OFF(check_config), 0, 0, false, "validate the configuration and exit"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
+_Static_assert(NOPTS <= sizeof ((struct config *)0)->set_on_cmdline, "set_on_cmdline too small");
 
 void config_init(struct config *cfg)
 {
@@ -73,6 +88,13 @@ void config_init(struct config *cfg)
 	cfg->frame_timeout = 10;
 	cfg->login_max_failures = 5;
 	cfg->login_lockout = 60;
+	cfg->max_parked_per_user = 1024;
+	cfg->pending_ttl = 7 * 86400;
+	cfg->queue_visibility = strdup("anonymous");
+	cfg->isolation = strdup("full");
+	cfg->job_uid_base = 61184;
+	cfg->job_min_uid = 1000;
+	cfg->gpu_dev_dir = strdup("/dev");
 }
 
 void config_finish(struct config *cfg)
@@ -422,23 +444,54 @@ enum config_result config_validate(const struct config *cfg, char *err, size_t e
 		snprintf(err, errlen, "state-dir must be an absolute path: %s", cfg->state_dir);
 		return CONFIG_ERROR;
 	}
+	if (!cfg->queue_visibility || (strcmp(cfg->queue_visibility, "full") != 0 &&
+					      strcmp(cfg->queue_visibility, "anonymous") != 0)) {
+		snprintf(err, errlen, "queue-visibility must be full or anonymous");
+		return CONFIG_ERROR;
+	}
+	if (!cfg->isolation || (strcmp(cfg->isolation, "full") != 0 && strcmp(cfg->isolation, "none") != 0)) {
+		snprintf(err, errlen, "isolation must be full or none");
+		return CONFIG_ERROR;
+	}
 	return CONFIG_OK;
+}
+
+/* A deep copy of cfg's strings into next (a bitwise copy of cfg). 0 or -1
+ * (then next's strings are freed). */
+static int copy_strings(struct config *next)
+{
+	int rc = 0;
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (opts[i].type != OPT_STRING && opts[i].type != OPT_EXECUTOR && opts[i].type != OPT_GPUS)
+			continue;
+		char **p = (char **)((char *)next + opts[i].offset);
+		if (*p && !(*p = strdup(*p)))
+			rc = -1;
+	}
+	if (rc < 0)
+		config_finish(next);
+	return rc;
 }
 
 enum config_result config_reload(struct config *cfg, char *err, size_t errlen)
 {
 	if (!cfg->config_path)
 		return CONFIG_OK;
+	/* Parsed into a copy: a bad file leaves the running configuration as
+	 * it was. */
 	struct config next = *cfg;
-	/* Only scalar reloadable fields are written by parse_file in this mode,
-	 * so sharing the string pointers with cfg is safe. */
-	enum config_result r = parse_file(&next, cfg->config_path, true, err, errlen);
-	if (r != CONFIG_OK)
-		return r;
-	if (next.default_time > next.max_time) {
-		snprintf(err, errlen, "%s: default_time is over max_time", cfg->config_path);
+	if (copy_strings(&next) < 0) {
+		snprintf(err, errlen, "out of memory");
 		return CONFIG_ERROR;
 	}
+	enum config_result r = parse_file(&next, cfg->config_path, true, err, errlen);
+	if (r == CONFIG_OK)
+		r = config_validate(&next, err, errlen);
+	if (r != CONFIG_OK) {
+		config_finish(&next);
+		return r;
+	}
+	config_finish(cfg);
 	*cfg = next;
 	return CONFIG_OK;
 }

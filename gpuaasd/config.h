@@ -31,9 +31,26 @@ struct config {
 	int64_t frame_timeout;
 	int64_t login_max_failures;
 	int64_t login_lockout;
+	int64_t max_parked_per_user;
+	/* Approval workflow. */
+	int64_t pending_ttl;     /* PENDING jobs expire after it; 0: never */
+	char *gpu_weights;       /* "A100=4,V100=2": charge weight per type; NULL: all 1 */
+	int64_t event_retention; /* events older than it are pruned; 0: kept forever */
+	int64_t default_quota;   /* GPU-seconds a new user gets unless told */
+	char *default_gpu;       /* the type a submit without one asks for; NULL: the first */
+	char *queue_visibility;  /* "anonymous" or "full": other users' jobs in job.queue */
+	/* Local executor isolation. */
+	char *isolation;         /* "full" or "none" */
+	int64_t job_uid_base;    /* first uid of --job-user dynamic */
+	int64_t job_min_uid;     /* --job-user owner: lowest uid accepted */
+	char *gpu_dev_dir;       /* where the GPU device nodes are (/dev) */
+	/* Slurm executor. */
+	char *slurm_gres;        /* "A100=gpu:a100,T4=gpu:t4"; NULL: lower-case type */
+	char *slurm_partition;
+	char *slurm_account;
 	bool check_config;
 	bool gpus_explicit; /* --gpus or gpus = given (else: discovery for local) */
-	bool set_on_cmdline[32]; /* by option index */
+	bool set_on_cmdline[64]; /* by option index */
 };
 
 enum config_result { CONFIG_OK, CONFIG_EXIT_OK, CONFIG_ERROR };

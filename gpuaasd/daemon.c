@@ -173,6 +173,7 @@ static void reload_config(struct daemon *d)
 	struct server_limits lim = limits_from(&d->cfg);
 	server_set_limits(d->server, &lim);
 	ratelimit_configure(d->logins, (int)d->cfg.login_max_failures, d->cfg.login_lockout);
+	park_set_limit(d->park, (int)d->cfg.max_parked_per_user);
 	log_event(LOG_INFO, "config.reloaded", "file=%s", d->cfg.config_path ? d->cfg.config_path : "-");
 }
 
@@ -258,7 +259,7 @@ int daemon_init_core(struct daemon *d, int hasher_threads, char *err, size_t err
 	d->batch = batch_create(d->db);
 	d->hasher = d->loop ? hasher_create(d->loop, hasher_threads) : NULL;
 	d->logins = ratelimit_create((int)d->cfg.login_max_failures, 60, d->cfg.login_lockout);
-	d->park = d->loop ? park_create(d->loop, DAEMON_MAX_PARKED_PER_USER) : NULL;
+	d->park = d->loop ? park_create(d->loop, (int)d->cfg.max_parked_per_user) : NULL;
 	d->disp = dispatch_create(d);
 	if (!d->loop || !d->batch || !d->hasher || !d->logins || !d->park || !d->disp) {
 		snprintf(err, errlen, "out of memory");

@@ -10,9 +10,6 @@
 
 #include "gpuaasd/state.h"
 
-/* Parked requests one user may hold unless configured otherwise. */
-#define DAEMON_MAX_PARKED_PER_USER 1024
-
 /* Picks the executor and the GPU inventory for d->cfg (options parsed and
  * validated). 0, or -1 with a message (a configuration error: exit 2). */
 int daemon_configure(struct daemon *d, char *err, size_t errlen);
