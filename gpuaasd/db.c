@@ -158,6 +158,94 @@ static const char *const migrations[] = {
 	"CREATE INDEX ledger_user ON quota_ledger(user_id, kind);",
 	/* 1 -> 2: listing by live state (admin pending) without a full scan. */
 	"CREATE INDEX jobs_status_id ON jobs(status, id);",
+	/* 2 -> 3: the approval workflow. Jobs gain the weight they were reserved
+	 * with, the rule that approved them, an executor's own id (Slurm's) and
+	 * the states EXPIRED (and CANCELLING, kept for the executors that stop
+	 * a job slowly); SQLite cannot change a CHECK in place, so the table is
+	 * rebuilt (migrate() checks the foreign keys before it commits). Also: per-state counts
+	 * kept by triggers (metrics cost no scan), the event log and rules. */
+	"CREATE TABLE jobs_v3("
+	"  id INTEGER PRIMARY KEY,"
+	"  owner_id INTEGER NOT NULL REFERENCES users(id),"
+	"  name TEXT NOT NULL DEFAULT '',"
+	"  gpu_type TEXT NOT NULL,"
+	"  gpu_count INTEGER NOT NULL CHECK (gpu_count > 0),"
+	"  time_limit INTEGER NOT NULL CHECK (time_limit > 0),"
+	"  status TEXT NOT NULL CHECK (status IN ('PENDING','APPROVED','RUNNING','COMPLETED','FAILED','CANCELLED',"
+	"    'REJECTED','EXPIRED','CANCELLING')),"
+	"  reason TEXT NOT NULL DEFAULT '',"
+	"  command TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  approved_at INTEGER,"
+	"  approved_by INTEGER REFERENCES users(id),"
+	"  approve_seq INTEGER,"
+	"  started_at INTEGER,"
+	"  run_until_ms INTEGER,"
+	"  devices TEXT,"
+	"  finished_at INTEGER,"
+	"  charged_seconds INTEGER,"
+	"  exit_code INTEGER,"
+	"  reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0),"
+	"  weight INTEGER NOT NULL DEFAULT 1 CHECK (weight > 0),"
+	"  approved_rule INTEGER,"
+	"  external_id TEXT"
+	");"
+	"INSERT INTO jobs_v3(id, owner_id, name, gpu_type, gpu_count, time_limit, status, reason, command, created_at,"
+	"  approved_at, approved_by, approve_seq, started_at, run_until_ms, devices, finished_at, charged_seconds,"
+	"  exit_code, reserved)"
+	"  SELECT id, owner_id, name, gpu_type, gpu_count, time_limit, status, reason, command, created_at,"
+	"  approved_at, approved_by, approve_seq, started_at, run_until_ms, devices, finished_at, charged_seconds,"
+	"  exit_code, reserved FROM jobs;"
+	"DROP TABLE jobs;"
+	"ALTER TABLE jobs_v3 RENAME TO jobs;"
+	"CREATE INDEX jobs_owner ON jobs(owner_id, id);"
+	"CREATE INDEX jobs_active ON jobs(status, approve_seq) WHERE status IN ('PENDING','APPROVED','RUNNING','CANCELLING');"
+	"CREATE INDEX jobs_status_id ON jobs(status, id);"
+	"CREATE INDEX jobs_rule_day ON jobs(approved_rule, owner_id, approved_at) WHERE approved_rule IS NOT NULL;"
+	"CREATE TABLE job_counts("
+	"  status TEXT NOT NULL,"
+	"  gpu_type TEXT NOT NULL,"
+	"  n INTEGER NOT NULL,"
+	"  PRIMARY KEY (status, gpu_type)"
+	") WITHOUT ROWID;"
+	"INSERT INTO job_counts SELECT status, gpu_type, count(*) FROM jobs GROUP BY status, gpu_type;"
+	"CREATE TRIGGER job_counts_insert AFTER INSERT ON jobs BEGIN"
+	"  INSERT INTO job_counts VALUES (NEW.status, NEW.gpu_type, 1)"
+	"    ON CONFLICT (status, gpu_type) DO UPDATE SET n = n + 1;"
+	"END;"
+	"CREATE TRIGGER job_counts_status AFTER UPDATE OF status ON jobs WHEN OLD.status <> NEW.status BEGIN"
+	"  UPDATE job_counts SET n = n - 1 WHERE status = OLD.status AND gpu_type = OLD.gpu_type;"
+	"  INSERT INTO job_counts VALUES (NEW.status, NEW.gpu_type, 1)"
+	"    ON CONFLICT (status, gpu_type) DO UPDATE SET n = n + 1;"
+	"END;"
+	"CREATE TABLE events("
+	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  job_id INTEGER,"
+	"  user_id INTEGER,"
+	"  detail TEXT NOT NULL DEFAULT '{}'"
+	");"
+	"CREATE INDEX events_user ON events(user_id, seq);"
+	"CREATE INDEX events_job ON events(job_id, seq) WHERE job_id IS NOT NULL;"
+	"CREATE INDEX events_at ON events(at);"
+	"CREATE TRIGGER events_append_only BEFORE UPDATE ON events BEGIN"
+	"  SELECT RAISE(ABORT, 'events are append-only');"
+	"END;"
+	"CREATE TABLE rules("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  gpu_types TEXT,"
+	"  max_count INTEGER,"
+	"  max_time INTEGER,"
+	"  users TEXT,"
+	"  scope TEXT NOT NULL CHECK (scope IN ('users','non_admins','all')),"
+	"  daily_cap INTEGER,"
+	"  note TEXT NOT NULL DEFAULT '',"
+	"  created_at INTEGER NOT NULL,"
+	"  created_by INTEGER REFERENCES users(id),"
+	"  deleted_at INTEGER"
+	");",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -401,6 +489,25 @@ static int exec_sql(struct db *db, const char *sql)
 	return 0;
 }
 
+/* No row may point at nothing: foreign_key_check must come back empty. */
+static int foreign_keys_sound(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	log_event(LOG_ERROR, "db.migration_broken_keys", "error=\"%s\"", rc == SQLITE_ROW ? "a row points at nothing" :
+		sqlite3_errmsg(db->h));
+	return -1;
+}
+
+/* Runs the migrations from the file's version on, each step atomic (a
+ * crash mid-migration leaves the version before it). Foreign keys are off
+ * while they run, as SQLite's table-rebuild procedure asks, and checked by
+ * hand before each step commits. */
 static int migrate(struct db *db, char *err, size_t errlen)
 {
 	int64_t ver = 0;
@@ -408,14 +515,15 @@ static int migrate(struct db *db, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(db->h));
 		return -1;
 	}
+	if (ver < SCHEMA_VERSION && exec_sql(db, "PRAGMA foreign_keys = OFF") < 0)
+		goto fail;
 	for (int v = (int)ver; v < SCHEMA_VERSION; v++) {
 		char bump[96];
 		snprintf(bump, sizeof bump, "PRAGMA user_version = %d; PRAGMA application_id = %d;", v + 1,
 			GPUAAS_APPLICATION_ID);
-		/* Each step is atomic: a crash mid-migration leaves version v. */
 		if (exec_sql(db, "BEGIN IMMEDIATE") < 0)
 			goto fail;
-		if (exec_sql(db, migrations[v]) < 0 || exec_sql(db, bump) < 0) {
+		if (exec_sql(db, migrations[v]) < 0 || foreign_keys_sound(db) < 0 || exec_sql(db, bump) < 0) {
 			exec_sql(db, "ROLLBACK");
 			goto fail;
 		}
@@ -423,6 +531,8 @@ static int migrate(struct db *db, char *err, size_t errlen)
 			goto fail;
 		log_event(LOG_INFO, "db.migrated", "version=%d", v + 1);
 	}
+	if (exec_sql(db, "PRAGMA foreign_keys = ON") < 0)
+		goto fail;
 	return 0;
 fail:
 	snprintf(err, errlen, "schema migration failed: %s", sqlite3_errmsg(db->h));

@@ -241,7 +241,7 @@ static enum status check_user(struct op_ctx *ctx)
 		return op_fail(ctx, ST_UNAUTHENTICATED, "token of a deleted user: run `gpuctl login`");
 	if (ctx->user.token_version != ctx->claims.token_version)
 		return op_fail(ctx, ST_UNAUTHENTICATED,
-			"token revoked (password or role changed): run `gpuctl login`");
+			"token revoked (the password was changed): run `gpuctl login`");
 	return ST_OK;
 }
 

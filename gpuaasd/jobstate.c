@@ -5,7 +5,7 @@
 #include <strings.h>
 
 static const char *const names[JOB__COUNT] = {
-	"PENDING", "APPROVED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "REJECTED",
+	"PENDING", "APPROVED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "REJECTED", "EXPIRED",
 };
 
 const char *job_state_name(enum job_state s)
@@ -26,14 +26,14 @@ int job_state_parse(const char *name, enum job_state *out)
 
 bool job_state_final(enum job_state s)
 {
-	return s == JOB_COMPLETED || s == JOB_FAILED || s == JOB_CANCELLED || s == JOB_REJECTED;
+	return s == JOB_COMPLETED || s == JOB_FAILED || s == JOB_CANCELLED || s == JOB_REJECTED || s == JOB_EXPIRED;
 }
 
 bool job_transition_allowed(enum job_state from, enum job_state to)
 {
 	switch (from) {
 	case JOB_PENDING:
-		return to == JOB_APPROVED || to == JOB_REJECTED || to == JOB_CANCELLED;
+		return to == JOB_APPROVED || to == JOB_REJECTED || to == JOB_CANCELLED || to == JOB_EXPIRED;
 	case JOB_APPROVED:
 		return to == JOB_RUNNING || to == JOB_CANCELLED;
 	case JOB_RUNNING:

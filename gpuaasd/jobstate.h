@@ -1,6 +1,6 @@
 /* The job state machine and the quota arithmetic: pure functions, the one
  * place that says which transitions exist. The lifecycle: PENDING ->
- * APPROVED | REJECTED | CANCELLED; APPROVED -> RUNNING | CANCELLED; RUNNING ->
+ * APPROVED | REJECTED | CANCELLED | EXPIRED; APPROVED -> RUNNING | CANCELLED; RUNNING ->
  * COMPLETED | FAILED | CANCELLED; the final states never change (the job
  * object and its states are described in docs/PROTOCOL.md). */
 #ifndef GPUAAS_GPUAASD_JOBSTATE_H
@@ -17,6 +17,7 @@ enum job_state {
 	JOB_FAILED,
 	JOB_CANCELLED,
 	JOB_REJECTED,
+	JOB_EXPIRED, /* not approved within --pending-ttl */
 	JOB__COUNT
 };
 
@@ -24,7 +25,7 @@ enum job_state {
 const char *job_state_name(enum job_state s);
 /* Case-insensitive parse; -1 when unknown. */
 int job_state_parse(const char *name, enum job_state *out);
-/* COMPLETED, FAILED, CANCELLED, REJECTED. */
+/* COMPLETED, FAILED, CANCELLED, REJECTED, EXPIRED. */
 bool job_state_final(enum job_state s);
 /* True when from -> to is a transition of the lifecycle. */
 bool job_transition_allowed(enum job_state from, enum job_state to);

@@ -309,26 +309,67 @@ def test_sighup_reloads_limits(daemon_factory, tmp_path):
     assert d.ctl("submit", "--time", "2h").returncode == 0  # the old values stay
 
 
+# The schema of the first release (user_version 1), as that release wrote it.
+SCHEMA_1_JOBS = (
+    "CREATE TABLE jobs(id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL REFERENCES users(id),"
+    " name TEXT NOT NULL DEFAULT '', gpu_type TEXT NOT NULL, gpu_count INTEGER NOT NULL CHECK (gpu_count > 0),"
+    " time_limit INTEGER NOT NULL CHECK (time_limit > 0), status TEXT NOT NULL CHECK (status IN ('PENDING',"
+    "'APPROVED','RUNNING','COMPLETED','FAILED','CANCELLED','REJECTED')), reason TEXT NOT NULL DEFAULT '',"
+    " command TEXT, created_at INTEGER NOT NULL, approved_at INTEGER, approved_by INTEGER REFERENCES users(id),"
+    " approve_seq INTEGER, started_at INTEGER, run_until_ms INTEGER, devices TEXT, finished_at INTEGER,"
+    " charged_seconds INTEGER, exit_code INTEGER, reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0))")
+SCHEMA_1_COLS = ("id, owner_id, name, gpu_type, gpu_count, time_limit, status, reason, command, created_at,"
+                 " approved_at, approved_by, approve_seq, started_at, run_until_ms, devices, finished_at,"
+                 " charged_seconds, exit_code, reserved")
+
+
+def make_schema_1(path):
+    """Turns a current database into what the first release left: the same
+    rows, the old jobs table, none of the later tables, indexes or triggers."""
+    db = sqlite3.connect(path)
+    db.executescript(
+        "PRAGMA foreign_keys = OFF; BEGIN;"
+        "DROP TRIGGER job_counts_insert; DROP TRIGGER job_counts_status; DROP TRIGGER events_append_only;"
+        "DROP TABLE job_counts; DROP TABLE events; DROP TABLE rules;"
+        "CREATE TABLE jobs_old AS SELECT " + SCHEMA_1_COLS + " FROM jobs;"
+        "DROP TABLE jobs;" + SCHEMA_1_JOBS + ";"
+        "INSERT INTO jobs SELECT * FROM jobs_old; DROP TABLE jobs_old;"
+        "CREATE INDEX jobs_owner ON jobs(owner_id, id);"
+        "CREATE INDEX jobs_active ON jobs(status, approve_seq) WHERE status IN ('PENDING','APPROVED','RUNNING');"
+        "PRAGMA user_version = 1; COMMIT;")
+    db.close()
+
+
 def test_forward_migration_and_newer_schema_refused(daemon_factory):
     d = daemon_factory()
     d.login()
     d.add_user("alice", quota="10h")
     jid = int(d.ok("submit", user="alice").stdout)
+    done = int(d.ok("submit", "--time", "1m", user="alice").stdout)
+    d.ok("admin", "approve", str(done))
+    d.wait_state(done, "COMPLETED")
+    before = d.json("admin", "usage", "alice")
     d.stop()
     path = os.path.join(d.state, "gpuaas.db")
-    # Make it look like a database of the first release (schema 1).
-    db = sqlite3.connect(path)
-    db.execute("DROP INDEX jobs_status_id")
-    db.execute("PRAGMA user_version = 1")
-    db.commit()
-    db.close()
+    make_schema_1(path)
     d.start()
-    assert "event=db.migrated version=2" in d.read_log()
+    log = d.read_log()
+    assert "event=db.migrated version=2" in log and "event=db.migrated version=3" in log
+    # Every row came through: jobs, their states, the ledger behind usage.
     assert d.json("show", jid, user="alice")["status"] == "PENDING"
+    assert d.json("show", done, user="alice")["status"] == "COMPLETED"
     assert [j["id"] for j in d.json("admin", "pending")["jobs"]] == [jid]
+    assert d.json("admin", "usage", "alice") == before
+    # The new schema works on the migrated file.
+    d.ok("admin", "reject", str(jid))
+    assert d.json("show", jid, user="alice")["status"] == "REJECTED"
     d.stop()
     db = sqlite3.connect(path)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    counts = dict(((s, t), n) for s, t, n in db.execute("SELECT status, gpu_type, n FROM job_counts"))
+    real = dict(((s, t), n) for s, t, n in db.execute("SELECT status, gpu_type, count(*) FROM jobs GROUP BY 1, 2"))
+    assert {k: v for k, v in counts.items() if v} == real
     db.execute("PRAGMA user_version = 99")
     db.commit()
     db.close()

@@ -13,7 +13,7 @@ static void test_transitions(void **state)
 	(void)state;
 	/* The whole table, so a new edge cannot slip in unnoticed. */
 	const bool allowed[JOB__COUNT][JOB__COUNT] = {
-		[JOB_PENDING] = {[JOB_APPROVED] = true, [JOB_REJECTED] = true, [JOB_CANCELLED] = true},
+		[JOB_PENDING] = {[JOB_APPROVED] = true, [JOB_REJECTED] = true, [JOB_CANCELLED] = true, [JOB_EXPIRED] = true},
 		[JOB_APPROVED] = {[JOB_RUNNING] = true, [JOB_CANCELLED] = true},
 		[JOB_RUNNING] = {[JOB_COMPLETED] = true, [JOB_FAILED] = true, [JOB_CANCELLED] = true},
 	};
@@ -22,6 +22,7 @@ static void test_transitions(void **state)
 			assert_int_equal(job_transition_allowed((enum job_state)f, (enum job_state)t), allowed[f][t]);
 	assert_true(job_state_final(JOB_COMPLETED));
 	assert_true(job_state_final(JOB_REJECTED));
+	assert_true(job_state_final(JOB_EXPIRED));
 	assert_false(job_state_final(JOB_RUNNING));
 	enum job_state s;
 	assert_int_equal(job_state_parse("running", &s), 0);
