@@ -1,6 +1,8 @@
 #include "common/duration.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 static int unit_seconds(char c, int64_t *mult, int *rank)
 {
@@ -78,4 +80,119 @@ char *duration_format(int64_t secs, char *buf, size_t size)
 		off += (size_t)w;
 	}
 	return buf;
+}
+
+/* Reads 1 to max_digits digits at *p into *v (no overflow: callers bound
+ * max_digits). Returns the number of digits read (0: none). */
+static int read_digits(const char **p, int max_digits, int64_t *v)
+{
+	int n = 0;
+	*v = 0;
+	while (**p >= '0' && **p <= '9' && n < max_digits) {
+		*v = *v * 10 + (**p - '0');
+		(*p)++;
+		n++;
+	}
+	return n;
+}
+
+/* Slurm's clock forms: [D-]HH[:MM[:SS]] with a day part, MM:SS or HH:MM:SS
+ * without one. */
+static enum duration_error parse_clock(const char *s, int64_t *out)
+{
+	const char *p = s;
+	int64_t f[4] = {0, 0, 0, 0}, days = 0;
+	bool has_days = strchr(s, '-') != NULL;
+	if (has_days) {
+		if (read_digits(&p, 12, &days) == 0 || *p++ != '-')
+			return DURATION_JUNK;
+	}
+	int n = 0;
+	for (;;) {
+		/* The first field may be long (minutes or hours); the others 1-2 digits. */
+		if (read_digits(&p, n == 0 && !has_days ? 12 : 2, &f[n]) == 0)
+			return DURATION_JUNK;
+		n++;
+		if (*p == '\0')
+			break;
+		if (*p++ != ':' || n == 3)
+			return DURATION_JUNK;
+	}
+	if (!has_days && n < 2)
+		return DURATION_JUNK;
+	/* Without days: MM:SS or HH:MM:SS. With days: HH, HH:MM or HH:MM:SS. */
+	int64_t h = 0, m = 0, sec = 0;
+	if (has_days) {
+		h = f[0], m = n > 1 ? f[1] : 0, sec = n > 2 ? f[2] : 0;
+		if (h >= 24)
+			return DURATION_FIELD;
+	} else if (n == 2) {
+		m = f[0], sec = f[1];
+	} else {
+		h = f[0], m = f[1], sec = f[2];
+		if (m >= 60)
+			return DURATION_FIELD;
+	}
+	if (sec >= 60 || (has_days && m >= 60))
+		return DURATION_FIELD;
+	if (days > DURATION_MAX / 86400 || h > DURATION_MAX / 3600 || m > DURATION_MAX / 60)
+		return DURATION_TOO_BIG;
+	int64_t total = days * 86400 + h * 3600 + m * 60 + sec;
+	if (total > DURATION_MAX)
+		return DURATION_TOO_BIG;
+	*out = total;
+	return DURATION_OK;
+}
+
+/* One "<digits>[.<digits>]<unit>" at *p, added to *total. */
+static enum duration_error parse_unit_part(const char **p, int *last_rank, int64_t *total)
+{
+	int64_t whole, frac = 0, scale = 1;
+	if (read_digits(p, 12, &whole) == 0)
+		return DURATION_JUNK;
+	if (**p == '.') {
+		(*p)++;
+		const char *start = *p;
+		if (read_digits(p, 9, &frac) == 0 || (**p >= '0' && **p <= '9'))
+			return DURATION_JUNK;
+		for (const char *q = start; q < *p; q++)
+			scale *= 10;
+	}
+	if (**p == '\0')
+		return DURATION_BARE;
+	int64_t mult;
+	int rank;
+	if (unit_seconds(**p, &mult, &rank) < 0 || rank >= *last_rank)
+		return DURATION_JUNK;
+	(*p)++;
+	*last_rank = rank;
+	if (whole > DURATION_MAX / mult)
+		return DURATION_TOO_BIG;
+	/* (whole + frac/scale) * mult must be whole seconds. */
+	if ((frac * mult) % scale != 0)
+		return DURATION_NOT_WHOLE;
+	int64_t add = whole * mult + frac * mult / scale;
+	if (add > DURATION_MAX - *total)
+		return DURATION_TOO_BIG;
+	*total += add;
+	return DURATION_OK;
+}
+
+enum duration_error duration_parse_cli(const char *s, int64_t *out)
+{
+	if (!s || !*s)
+		return DURATION_JUNK;
+	if (strchr(s, ':') || strchr(s, '-'))
+		return parse_clock(s, out);
+	int64_t total = 0;
+	int last_rank = 5;
+	const char *p = s;
+	while (*p) {
+		enum duration_error e = parse_unit_part(&p, &last_rank, &total);
+		/* "1h30" is as ambiguous as "90"; both are bare numbers. */
+		if (e != DURATION_OK)
+			return e;
+	}
+	*out = total;
+	return DURATION_OK;
 }

@@ -25,9 +25,94 @@ static bool has_escaped_nul(const char *buf, size_t len)
 	return false;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The next number literal of the text at *pos (outside strings): true when
+ * it is an integer literal (no fraction, no exponent) of at most 2^53 in
+ * magnitude, so its double is exact. The text is JSON that cJSON accepted. */
+static bool next_number_is_int(const char *text, size_t *pos)
+{
+	size_t i = *pos;
+	bool in_str = false;
+	for (;; i++) {
+		char c = text[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '-' || (c >= '0' && c <= '9') || c == '\0') {
+			break;
+		}
+	}
+	if (text[i] == '-')
+		i++;
+	size_t start = i;
+	while (text[i] >= '0' && text[i] <= '9')
+		i++;
+	size_t digits = i - start;
+	bool integer = text[i] != '.' && text[i] != 'e' && text[i] != 'E' && !(digits > 1 && text[start] == '0');
+	while (text[i] && strchr("0123456789.eE+-", text[i]))
+		i++;
+	*pos = i;
+	/* 2^53 = 9007199254740992: 16 digits. */
+	if (digits > 16 || (digits == 16 && memcmp(text + start, "9007199254740992", 16) > 0))
+		return false;
+	return integer;
+}
+
+/* Two members of one object with the same (decoded) name. */
+static bool has_duplicate_keys(const cJSON *obj)
+{
+	size_t n = 0;
+	for (const cJSON *a = obj->child; a; a = a->next)
+		n++;
+	if (n < 2)
+		return false;
+	if (n <= 16) {
+		for (const cJSON *a = obj->child; a; a = a->next)
+			for (const cJSON *b = a->next; b; b = b->next)
+				if (strcmp(a->string, b->string) == 0)
+					return true;
+		return false;
+	}
+	const char **keys = malloc(n * sizeof *keys);
+	if (!keys)
+		return true; /* refuse rather than guess */
+	size_t k = 0;
+	for (const cJSON *a = obj->child; a; a = a->next)
+		keys[k++] = a->string;
+	qsort(keys, n, sizeof *keys, cmp_str);
+	bool dup = false;
+	for (size_t i = 1; i < n && !dup; i++)
+		dup = strcmp(keys[i - 1], keys[i]) == 0;
+	free(keys);
+	return dup;
+}
+
+/* Walks the tree in document order: refuses duplicate keys and marks number
+ * items that are not exact integer literals (JSON_NOT_INT). false: refuse. */
+static bool check_tree(cJSON *item, const char *text, size_t *pos)
+{
+	for (; item; item = item->next) {
+		if (cJSON_IsNumber(item) && !next_number_is_int(text, pos))
+			item->type |= JSON_NOT_INT;
+		if (cJSON_IsObject(item) && has_duplicate_keys(item))
+			return false;
+		if ((cJSON_IsObject(item) || cJSON_IsArray(item)) && !check_tree(item->child, text, pos))
+			return false;
+	}
+	return true;
+}
+
 cJSON *json_parse_strict(const char *buf, size_t len)
 {
-	if (len == 0 || memchr(buf, '\0', len) || has_escaped_nul(buf, len))
+	if (len == 0 || memchr(buf, '\0', len) || has_escaped_nul(buf, len) || !utf8_valid(buf, len))
 		return NULL;
 	char *copy = malloc(len + 1);
 	if (!copy)
@@ -36,6 +121,11 @@ cJSON *json_parse_strict(const char *buf, size_t len)
 	copy[len] = '\0';
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
+	size_t pos = 0;
+	if (root && !check_tree(root, copy, &pos)) {
+		cJSON_Delete(root);
+		root = NULL;
+	}
 	free(copy);
 	return root;
 }
@@ -52,7 +142,7 @@ enum json_field json_get_int(const cJSON *obj, const char *key, int64_t min, int
 	const cJSON *it = json_get(obj, key);
 	if (!it || cJSON_IsNull(it))
 		return JSON_FIELD_MISSING;
-	if (!cJSON_IsNumber(it))
+	if (!cJSON_IsNumber(it) || (it->type & JSON_NOT_INT))
 		return JSON_FIELD_BAD;
 	double d = it->valuedouble;
 	if (!isfinite(d) || d != floor(d) || d < (double)min || d > (double)max ||
@@ -239,4 +329,62 @@ cJSON *json_add_time(cJSON *obj, const char *key, int64_t t)
 		return cJSON_AddNullToObject(obj, key);
 	char buf[32];
 	return cJSON_AddStringToObject(obj, key, time_format_rfc3339(t, buf, sizeof buf));
+}
+
+cJSON *json_create_int(int64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof buf, "%lld", (long long)v);
+	return cJSON_CreateRaw(buf);
+}
+
+cJSON *json_add_int(cJSON *obj, const char *key, int64_t v)
+{
+	cJSON *it = json_create_int(v);
+	if (!it || !cJSON_AddItemToObject(obj, key, it)) {
+		cJSON_Delete(it);
+		return NULL;
+	}
+	return it;
+}
+
+/* Number items that hold an exact integer become raw decimal text. */
+static bool exact_ints(cJSON *item)
+{
+	for (; item; item = item->next) {
+		if (cJSON_IsNumber(item) && !(item->type & JSON_NOT_INT)) {
+			double d = item->valuedouble;
+			if (isfinite(d) && d == floor(d) && fabs(d) <= (double)JSON_INT_MAX) {
+				char buf[24];
+				snprintf(buf, sizeof buf, "%lld", (long long)d);
+				char *text = strdup(buf);
+				if (!text)
+					return false;
+				item->type = cJSON_Raw;
+				item->valuestring = text;
+			}
+		}
+		if ((cJSON_IsObject(item) || cJSON_IsArray(item)) && !exact_ints(item->child))
+			return false;
+	}
+	return true;
+}
+
+int json_exact_ints(cJSON *tree)
+{
+	return tree && exact_ints(tree) ? 0 : -1;
+}
+
+size_t utf8_prefix(const char *s, size_t max)
+{
+	size_t ok = 0;
+	while (ok < max && s[ok]) {
+		unsigned char c = (unsigned char)s[ok];
+		size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
+			: (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+		if (n == 0 || ok + n > max || memchr(s + ok, '\0', n) || !utf8_valid(s + ok, n))
+			break;
+		ok += n;
+	}
+	return ok;
 }

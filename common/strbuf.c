@@ -77,6 +77,32 @@ void strbuf_add_int(struct strbuf *b, int64_t v)
 	strbuf_add(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
+/* Bytes a JSON string cannot hold as they are: controls, DEL, '"', '\\'. */
+static bool needs_escape(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f || c == '"' || c == '\\';
+}
+
+/* Writes the escape of c at o; returns the end. */
+static char *escape_byte(char *o, unsigned char c)
+{
+	static const char hex[] = "0123456789abcdef";
+	*o++ = '\\';
+	switch (c) {
+	case '"': *o++ = '"'; break;
+	case '\\': *o++ = '\\'; break;
+	case '\n': *o++ = 'n'; break;
+	case '\r': *o++ = 'r'; break;
+	case '\t': *o++ = 't'; break;
+	case '\b': *o++ = 'b'; break;
+	case '\f': *o++ = 'f'; break;
+	default:
+		*o++ = 'u'; *o++ = '0'; *o++ = '0';
+		*o++ = hex[c >> 4]; *o++ = hex[c & 15];
+	}
+	return o;
+}
+
 void strbuf_add_json_str(struct strbuf *b, const char *s)
 {
 	if (!s) {
@@ -89,25 +115,16 @@ void strbuf_add_json_str(struct strbuf *b, const char *s)
 		return;
 	char *o = b->data + b->len;
 	*o++ = '"';
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		unsigned char c = *p;
-		switch (c) {
-		case '"': *o++ = '\\'; *o++ = '"'; break;
-		case '\\': *o++ = '\\'; *o++ = '\\'; break;
-		case '\n': *o++ = '\\'; *o++ = 'n'; break;
-		case '\r': *o++ = '\\'; *o++ = 'r'; break;
-		case '\t': *o++ = '\\'; *o++ = 't'; break;
-		case '\b': *o++ = '\\'; *o++ = 'b'; break;
-		case '\f': *o++ = '\\'; *o++ = 'f'; break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				static const char hex[] = "0123456789abcdef";
-				*o++ = '\\'; *o++ = 'u'; *o++ = '0'; *o++ = '0';
-				*o++ = hex[c >> 4]; *o++ = hex[c & 15];
-			} else {
-				*o++ = (char)c;
-			}
-		}
+	/* Runs that need no escape (nearly everything) are copied whole. */
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		const unsigned char *run = p;
+		while (p < end && !needs_escape(*p))
+			p++;
+		memcpy(o, run, (size_t)(p - run));
+		o += p - run;
+		if (p < end)
+			o = escape_byte(o, *p++);
 	}
 	*o++ = '"';
 	b->len = (size_t)(o - b->data);

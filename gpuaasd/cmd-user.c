@@ -5,14 +5,26 @@
 
 #include "common/duration.h"
 #include "common/log.h"
+#include "common/json.h"
+#include "gpuaasd/events.h"
 #include "gpuaasd/ops.h"
 #include "gpuaasd/sched.h"
 
 static enum status bad_username(struct op_ctx *ctx, const char *name)
 {
+	char clip[48];
 	return op_fail(ctx, ST_BAD_REQUEST,
-		"invalid username '%.40s': 1-32 characters, lower-case letters, digits, '_', '.', '-', "
-		"starting with a letter or '_'", name);
+		"invalid username '%s': 1-32 characters, lower-case letters, digits, '_', '.', '-', "
+		"starting with a letter or '_'", op_clip(name, 40, clip, sizeof clip));
+}
+
+/* Appends an admin action about user_id to the event log. */
+static enum status user_event(struct op_ctx *ctx, const char *kind, int64_t user_id, struct event_detail *e)
+{
+	int rc = events_add(ctx->d, ctx->user.username, kind, 0, user_id, e);
+	if (e)
+		event_detail_finish(e);
+	return rc < 0 ? op_db_error(ctx) : ST_OK;
 }
 
 /* Looks up the target user named in args.username. */
@@ -26,7 +38,10 @@ static enum status target_user(struct op_ctx *ctx, struct user_row *u)
 	if (rc < 0)
 		return op_db_error(ctx);
 	if (rc == DB_NOTFOUND)
-		return op_fail(ctx, ST_NOT_FOUND, "no user '%.40s'", name);
+	{
+		char clip[48];
+		return op_fail(ctx, ST_NOT_FOUND, "no user '%s'", op_clip(name, 40, clip, sizeof clip));
+	}
 	return ST_OK;
 }
 
@@ -46,6 +61,13 @@ static enum status user_created(struct op_ctx *ctx, bool ok, bool error, const c
 	rc = db_user_by_id(ctx->d->db, id, &u);
 	if (rc != 0)
 		return op_db_error(ctx);
+	struct event_detail e;
+	event_detail_init(&e);
+	event_detail_int(&e, "is_admin", u.is_admin);
+	event_detail_int(&e, "quota", u.quota);
+	enum status st = user_event(ctx, "user.created", u.id, &e);
+	if (st != ST_OK)
+		return st;
 	cJSON *data = user_json(&u);
 	if (!data)
 		return ST_INTERNAL;
@@ -60,7 +82,7 @@ static enum status user_create(struct op_ctx *ctx)
 {
 	const char *name = NULL, *password = NULL, *why = NULL;
 	bool is_admin = false;
-	int64_t quota = 0;
+	int64_t quota = ctx->d->cfg.default_quota;
 	enum status st;
 	if ((st = arg_str(ctx, "username", true, 64, true, &name)) != ST_OK ||
 	    (st = arg_str(ctx, "password", true, 4096, false, &password)) != ST_OK ||
@@ -113,17 +135,23 @@ static enum status user_delete(struct op_ctx *ctx)
 		return st;
 	/* Their jobs that are still alive end now: nobody would pay for them. */
 	int64_t cancelled = 0;
-	if (sched_cancel_owner(ctx->d->sched, u.id, "owner deleted", &cancelled) < 0)
+	if (sched_cancel_owner(ctx->d->sched, u.id, ctx->user.username, "cancelled by owner deleted", &cancelled) < 0)
 		return op_db_error(ctx);
 	int rc = db_user_delete(ctx->d->db, u.id, op_now());
 	if (rc < 0)
 		return op_db_error(ctx);
+	struct event_detail e;
+	event_detail_init(&e);
+	event_detail_str(&e, "username", u.username);
+	event_detail_int(&e, "jobs_cancelled", cancelled);
+	if ((st = user_event(ctx, "user.deleted", u.id, &e)) != ST_OK)
+		return st;
 	cJSON *data = op_data(ctx);
 	if (!data)
 		return ST_INTERNAL;
 	cJSON_AddStringToObject(data, "username", u.username);
 	cJSON_AddBoolToObject(data, "deleted", true);
-	cJSON_AddNumberToObject(data, "jobs_cancelled", (double)cancelled);
+	json_add_int(data, "jobs_cancelled", cancelled);
 	log_event(LOG_INFO, "user.deleted", "user=%s jobs_cancelled=%lld by=%s", u.username, (long long)cancelled,
 		ctx->user.username);
 	return ST_OK;
@@ -168,11 +196,25 @@ static enum status user_quota(struct op_ctx *ctx)
 			(long long)DB_QUOTA_MAX);
 	if (rc == DB_NOTFOUND)
 		return op_fail(ctx, ST_NOT_FOUND, "no user '%s'", u.username);
+	struct event_detail e;
+	event_detail_init(&e);
+	event_detail_int(&e, "amount", set >= 0 ? set : add);
+	event_detail_int(&e, "remaining", after.quota);
+	if ((st = user_event(ctx, set >= 0 ? "quota.set" : "quota.added", u.id, &e)) != ST_OK)
+		return st;
 	cJSON *data = user_json(&after);
 	if (!data)
 		return ST_INTERNAL;
 	cJSON_Delete(ctx->data);
 	ctx->data = data;
+	if (after.quota < after.reserved) {
+		/* Live jobs keep their reservation: say what that means. */
+		char msg[300], q[32], r[32];
+		snprintf(msg, sizeof msg, "%s now has %s left but %s reserved by live jobs: they keep running and are "
+			"charged at most what is left", u.username, duration_format(after.quota, q, sizeof q),
+			duration_format(after.reserved, r, sizeof r));
+		cJSON_AddStringToObject(data, "warning", msg);
+	}
 	log_event(LOG_INFO, "user.quota", "user=%s %s=%lld remaining=%lld by=%s", u.username, set >= 0 ? "set" : "add",
 		(long long)(set >= 0 ? set : add), (long long)after.quota, ctx->user.username);
 	return ST_OK;
@@ -193,6 +235,11 @@ static enum status user_role(struct op_ctx *ctx)
 		int rc = db_user_set_admin(ctx->d->db, u.id, is_admin);
 		if (rc < 0)
 			return op_db_error(ctx);
+		struct event_detail e;
+		event_detail_init(&e);
+		event_detail_int(&e, "is_admin", is_admin);
+		if ((st = user_event(ctx, "user.role", u.id, &e)) != ST_OK)
+			return st;
 	}
 	struct user_row after;
 	int rc = db_user_by_id(ctx->d->db, u.id, &after);
@@ -207,47 +254,11 @@ static enum status user_role(struct op_ctx *ctx)
 	return ST_OK;
 }
 
-static enum status usage_report(struct op_ctx *ctx)
-{
-	const char *name = NULL;
-	enum status st = arg_str(ctx, "username", false, 64, true, &name);
-	if (st != ST_OK)
-		return st;
-	struct usage_row *rows = NULL;
-	size_t n = 0;
-	int rc = db_usage_report(ctx->d->db, name, &rows, &n);
-	if (rc < 0)
-		return op_db_error(ctx);
-	if (rc == DB_NOTFOUND)
-		return op_fail(ctx, ST_NOT_FOUND, "no user '%.40s'", name);
-	cJSON *data = op_data(ctx);
-	cJSON *arr = data ? cJSON_AddArrayToObject(data, "users") : NULL;
-	if (!arr) {
-		free(rows);
-		return ST_INTERNAL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		cJSON *o = cJSON_CreateObject();
-		if (!o)
-			break;
-		cJSON_AddStringToObject(o, "username", rows[i].username);
-		cJSON_AddNumberToObject(o, "granted", (double)rows[i].granted);
-		cJSON_AddNumberToObject(o, "charged", (double)rows[i].charged);
-		cJSON_AddNumberToObject(o, "reserved", (double)rows[i].reserved);
-		cJSON_AddNumberToObject(o, "remaining", (double)rows[i].remaining);
-		cJSON_AddNumberToObject(o, "jobs_charged", (double)rows[i].jobs);
-		cJSON_AddItemToArray(arr, o);
-	}
-	free(rows);
-	return ST_OK;
-}
-
 const struct op user_ops[] = {
 	{"user.create", user_create, OP_ADMIN | OP_WRITE},
 	{"user.delete", user_delete, OP_ADMIN | OP_WRITE},
 	{"user.list", user_list, OP_ADMIN},
 	{"user.quota", user_quota, OP_ADMIN | OP_WRITE},
 	{"user.role", user_role, OP_ADMIN | OP_WRITE},
-	{"usage.report", usage_report, OP_ADMIN},
 	{NULL, NULL, 0},
 };

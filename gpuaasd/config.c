@@ -9,11 +9,12 @@
 #include <unistd.h>
 
 #include "common/duration.h"
+#include "common/json.h"
 #include "common/paths.h"
 #include "gpuaasd/exec.h"
 #include "gpuaasd/inventory.h"
 
-enum opt_type { OPT_STRING, OPT_DURATION, OPT_INT, OPT_DOUBLE, OPT_LOGLEVEL, OPT_EXECUTOR, OPT_GPUS, OPT_FLAG };
+enum opt_type { OPT_STRING, OPT_DURATION, OPT_INT, OPT_DOUBLE, OPT_LOGLEVEL, OPT_EXECUTOR, OPT_GPUS, OPT_FLAG, OPT_BOOL };
 
 struct opt {
 	const char *name;
@@ -36,7 +37,9 @@ static const struct opt opts[] = {
 	{"max-time", OPT_DURATION, OFF(max_time), 1, DURATION_MAX, true, "DURATION  largest time limit (24h)"},
 	{"token-ttl", OPT_DURATION, OFF(token_ttl), 60, 366 * 86400, true, "DURATION  token lifetime (12h)"},
 	{"log-level", OPT_LOGLEVEL, OFF(log_level), 0, 0, true, "LEVEL  error, warn, info or debug (info)"},
-	{"job-user", OPT_STRING, OFF(job_user), 0, 0, false, "USER  account local jobs run as when root (nobody)"},
+	{"job-user", OPT_STRING, OFF(job_user), 0, 0, false, "dynamic|owner|ACCOUNT  who local jobs run as (root daemon): "
+		"dynamic (default): each gpuaas user its own uid from --job-uid-base; owner: the Unix account of "
+		"the same name; ACCOUNT: every job shares that one account and jobs are NOT isolated from each other"},
 	{"kill-grace", OPT_DURATION, OFF(kill_grace), 0, 3600, true, "DURATION  SIGTERM to SIGKILL delay (10s)"},
 	{"max-log-bytes", OPT_INT, OFF(max_log_bytes), 1024, INT64_C(1) << 40, true, "N  cap of one job's log (64 MiB)"},
 	{"bcrypt-cost", OPT_INT, OFF(bcrypt_cost), 4, 31, true, "N  bcrypt cost of new hashes (12)"},
@@ -52,13 +55,19 @@ static const struct opt opts[] = {
 	{"default-quota", OPT_DURATION, OFF(default_quota), 0, DURATION_MAX, true, "DURATION  GPU-time a new user gets when none is given (0)"},
 	{"default-gpu", OPT_STRING, OFF(default_gpu), 0, 0, true, "TYPE  GPU type of a submit that names none (the first type)"},
 	{"queue-visibility", OPT_STRING, OFF(queue_visibility), 0, 0, true, "full|anonymous  other users' jobs in gpuctl queue (anonymous)"},
-	{"isolation", OPT_STRING, OFF(isolation), 0, 0, false, "full|none  local jobs: own namespaces, /dev and cgroup (full)"},
-	{"job-uid-base", OPT_INT, OFF(job_uid_base), 1000, 2147418112, false, "UID  first uid of --job-user dynamic (61184)"},
+	{"isolation", OPT_STRING, OFF(isolation), 0, 0, false, "full|none  local jobs: full (default): own mount, PID "
+		"and IPC namespaces, a /dev with only their GPUs, a cgroup; the daemon refuses to start when the "
+		"system cannot provide them. none: only the identity and a process group"},
+	{"job-uid-base", OPT_INT, OFF(job_uid_base), 1000, 2147418112, false, "UID  --job-user dynamic: gpuaas user N "
+		"runs as uid and gid UID+N, N < 4336 (61184); uids of existing accounts are refused"},
 	{"job-min-uid", OPT_INT, OFF(job_min_uid), 1, 2147483647, false, "UID  --job-user owner: lowest uid accepted (1000)"},
-	{"gpu-dev-dir", OPT_STRING, OFF(gpu_dev_dir), 0, 0, false, "DIR  where the GPU device nodes are (/dev)"},
+	{"gpu-dev-dir", OPT_STRING, OFF(gpu_dev_dir), 0, 0, false, "DIR  where the GPU device nodes (nvidiaN, nvidiactl, "
+		"...) are found (/dev)"},
 	{"slurm-gres", OPT_STRING, OFF(slurm_gres), 0, 0, true, "MAP  GPU type to gres, e.g. A100=gpu:a100 (lower-case type)"},
 	{"slurm-partition", OPT_STRING, OFF(slurm_partition), 0, 0, true, "NAME  Slurm partition for jobs (the cluster's default)"},
 	{"slurm-account", OPT_STRING, OFF(slurm_account), 0, 0, true, "NAME  Slurm account for jobs (the user's default)"},
+	{"slurm-poll", OPT_DURATION, OFF(slurm_poll), 1, 3600, true, "DURATION  how often Slurm is asked about running jobs (5s)"},
+	{"backfill", OPT_BOOL, OFF(backfill), 0, 0, true, "on|off  start later jobs early when that delays nobody (on)"},
 	{"check-config", OPT_FLAG, OFF(check_config), 0, 0, false, "validate the configuration and exit"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -79,7 +88,7 @@ void config_init(struct config *cfg)
 	cfg->max_time = 86400;
 	cfg->token_ttl = 12 * 3600;
 	cfg->log_level = LOG_INFO;
-	cfg->job_user = strdup("nobody");
+	cfg->job_user = strdup("dynamic");
 	cfg->kill_grace = 10;
 	cfg->max_log_bytes = INT64_C(64) << 20;
 	cfg->bcrypt_cost = 12;
@@ -95,6 +104,8 @@ void config_init(struct config *cfg)
 	cfg->job_uid_base = 61184;
 	cfg->job_min_uid = 1000;
 	cfg->gpu_dev_dir = strdup("/dev");
+	cfg->slurm_poll = 5;
+	cfg->backfill = true;
 }
 
 void config_finish(struct config *cfg)
@@ -179,12 +190,14 @@ static int set_double(double *field, const char *value, char *why, size_t whylen
 
 static int set_flag(bool *field, const char *value, char *why, size_t whylen)
 {
-	if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0 || strcmp(value, "yes") == 0)
+	if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0 || strcmp(value, "yes") == 0 ||
+	    strcmp(value, "on") == 0)
 		*field = true;
-	else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0 || strcmp(value, "no") == 0)
+	else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0 || strcmp(value, "no") == 0 ||
+		 strcmp(value, "off") == 0)
 		*field = false;
 	else {
-		snprintf(why, whylen, "'%s' is not true or false", value);
+		snprintf(why, whylen, "'%s' is not on or off", value);
 		return -1;
 	}
 	return 0;
@@ -213,6 +226,7 @@ static int opt_set(struct config *cfg, const struct opt *o, const char *value, c
 		return 0;
 	}
 	case OPT_FLAG:
+	case OPT_BOOL:
 		return set_flag(field, value, why, whylen);
 	}
 	return -1;
@@ -339,7 +353,7 @@ static int check_unreloadable(const struct config *cfg, const struct opt *o, con
 			*changed = !sa || !sb || strcmp(sa, sb) != 0;
 		} else {
 			size_t sz = o->type == OPT_DOUBLE ? sizeof(double) : o->type == OPT_LOGLEVEL ?
-				sizeof(enum log_level) : sizeof(int64_t);
+				sizeof(enum log_level) : o->type == OPT_BOOL ? sizeof(bool) : sizeof(int64_t);
 			*changed = memcmp(fa, fb, sz) != 0;
 		}
 	}
@@ -428,6 +442,45 @@ enum config_result config_load_file(struct config *cfg, bool explicit_path, char
 	return parse_file(cfg, cfg->config_path, false, err, errlen);
 }
 
+/* An account name as useradd accepts it. */
+static bool account_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' ||
+			    (c == '$' && i == n - 1)))
+			return false;
+	}
+	return true;
+}
+
+/* The local executor's identity and device options. */
+static enum config_result validate_jobs(const struct config *cfg, char *err, size_t errlen)
+{
+	if (strcmp(cfg->job_user, "dynamic") != 0 && strcmp(cfg->job_user, "owner") != 0 &&
+	    !account_name_ok(cfg->job_user)) {
+		snprintf(err, errlen, "job-user must be dynamic, owner or an account name, not '%.*s'",
+			(int)utf8_prefix(cfg->job_user, 40), cfg->job_user);
+		return CONFIG_ERROR;
+	}
+	if (strcmp(cfg->job_user, "root") == 0) {
+		snprintf(err, errlen, "job-user root: jobs never run as root");
+		return CONFIG_ERROR;
+	}
+	if (cfg->job_uid_base + 4336 > INT64_C(2147483647)) {
+		snprintf(err, errlen, "job-uid-base %lld leaves no room for 4336 uids", (long long)cfg->job_uid_base);
+		return CONFIG_ERROR;
+	}
+	if (!cfg->gpu_dev_dir || cfg->gpu_dev_dir[0] != '/') {
+		snprintf(err, errlen, "gpu-dev-dir must be an absolute path");
+		return CONFIG_ERROR;
+	}
+	return CONFIG_OK;
+}
+
 enum config_result config_validate(const struct config *cfg, char *err, size_t errlen)
 {
 	if (!cfg->socket_path || !cfg->state_dir || !cfg->gpus || !cfg->executor || !cfg->job_user) {
@@ -453,7 +506,7 @@ enum config_result config_validate(const struct config *cfg, char *err, size_t e
 		snprintf(err, errlen, "isolation must be full or none");
 		return CONFIG_ERROR;
 	}
-	return CONFIG_OK;
+	return validate_jobs(cfg, err, errlen);
 }
 
 /* A deep copy of cfg's strings into next (a bitwise copy of cfg). 0 or -1

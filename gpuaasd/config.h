@@ -48,6 +48,8 @@ struct config {
 	char *slurm_gres;        /* "A100=gpu:a100,T4=gpu:t4"; NULL: lower-case type */
 	char *slurm_partition;
 	char *slurm_account;
+	int64_t slurm_poll;      /* seconds between squeue/sacct polls */
+	bool backfill;           /* start later jobs early when that delays nobody */
 	bool check_config;
 	bool gpus_explicit; /* --gpus or gpus = given (else: discovery for local) */
 	bool set_on_cmdline[64]; /* by option index */

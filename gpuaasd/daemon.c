@@ -24,6 +24,7 @@
 #include "gpuaasd/db.h"
 #include "gpuaasd/dispatch.h"
 #include "gpuaasd/exec.h"
+#include "gpuaasd/expiry.h"
 #include "gpuaasd/hasher.h"
 #include "gpuaasd/loop.h"
 #include "gpuaasd/park.h"
@@ -51,8 +52,11 @@ int daemon_configure(struct daemon *d, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown executor '%s': valid executors are %s", d->cfg.executor, exec_names());
 		return -1;
 	}
-	if (!d->executor->discovers_gpus || d->cfg.gpus_explicit)
-		return inventory_parse(d->cfg.gpus, &d->inv, err, errlen);
+	if (!d->executor->discovers_gpus || d->cfg.gpus_explicit) {
+		if (inventory_parse(d->cfg.gpus, &d->inv, err, errlen) < 0)
+			return -1;
+		return inventory_set_weights(&d->inv, d->cfg.gpu_weights, err, errlen);
+	}
 	/* Real GPUs: ask nvidia-smi which there are. */
 	int rc = inventory_discover(&d->inv, err, errlen);
 	if (rc > 0)
@@ -63,7 +67,7 @@ int daemon_configure(struct daemon *d, char *err, size_t errlen)
 	char types[512];
 	inventory_type_list(&d->inv, types, sizeof types);
 	log_event(LOG_INFO, "gpus.discovered", "devices=%d types=\"%s\"", d->inv.ndevices, types);
-	return 0;
+	return inventory_set_weights(&d->inv, d->cfg.gpu_weights, err, errlen);
 }
 
 /* The state dir holds the key and every password hash: 0700, ours. */
@@ -170,10 +174,14 @@ static void reload_config(struct daemon *d)
 		return;
 	}
 	log_set_level(d->cfg.log_level);
+	/* New weights apply to jobs submitted from now on (a job keeps its own). */
+	if (inventory_set_weights(&d->inv, d->cfg.gpu_weights, err, sizeof err) < 0)
+		log_event(LOG_ERROR, "config.reload_weights", "error=\"%s\" (the old weights stay)", err);
 	struct server_limits lim = limits_from(&d->cfg);
 	server_set_limits(d->server, &lim);
 	ratelimit_configure(d->logins, (int)d->cfg.login_max_failures, d->cfg.login_lockout);
 	park_set_limit(d->park, (int)d->cfg.max_parked_per_user);
+	expiry_kick(d->expiry);
 	log_event(LOG_INFO, "config.reloaded", "file=%s", d->cfg.config_path ? d->cfg.config_path : "-");
 }
 
@@ -271,6 +279,12 @@ int daemon_init_core(struct daemon *d, int hasher_threads, char *err, size_t err
 		snprintf(err, errlen, "cannot recover jobs from the database");
 		return -1;
 	}
+	d->expiry = expiry_create(d);
+	if (!d->expiry) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	expiry_kick(d->expiry); /* what expired while the daemon was down */
 	commit(d);
 	return 0;
 }
@@ -384,6 +398,8 @@ void daemon_finish(struct daemon *d, bool clean)
 		sched_shutdown(d->sched);
 		commit(d);
 	}
+	expiry_destroy(d->expiry);
+	d->expiry = NULL;
 	sched_destroy(d->sched);
 	d->sched = NULL;
 	if (d->batch)

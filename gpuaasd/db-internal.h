@@ -46,6 +46,22 @@ enum stmt_id {
 	STMT_JOB_BRIEF_STATE_ALL,
 	STMT_JOB_LIST_LIVE,
 	STMT_JOB_BRIEF_LIVE,
+	STMT_JOB_EXPIRED_PENDING,
+	STMT_JOB_OLDEST_PENDING,
+	STMT_JOB_COUNTS,
+	STMT_JOB_OLDEST_PENDING_OF,
+	STMT_JOB_SET_EXTERNAL,
+	STMT_JOB_PENDING_REASON,
+	STMT_USER_CHARGED_SINCE,
+	STMT_LEDGER_OF_USER,
+	STMT_EVENT_INSERT,
+	STMT_EVENT_LIST,
+	STMT_EVENT_MAX_SEQ,
+	STMT_EVENT_PRUNE,
+	STMT_RULE_INSERT,
+	STMT_RULE_DELETE,
+	STMT_RULE_LIST,
+	STMT_RULE_APPROVED_SINCE,
 	STMT__COUNT
 };
 
@@ -89,9 +105,17 @@ int db_run_one(struct db *db, enum stmt_id id, int none, const struct db_arg *ar
 #define DB_RUN(db, id, ...) db_run((db), (id), DB_ARGS(__VA_ARGS__))
 #define DB_RUN_ONE(db, id, none, ...) db_run_one((db), (id), (none), DB_ARGS(__VA_ARGS__))
 
+/* Steps st, calling row(st, arg) for each result row until it returns
+ * non-zero; then resets st and clears its bindings. Returns 0, row's
+ * non-zero value, or -1 (an SQLite error, logged as `what`). */
+int db_each_row(struct db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *arg), void *arg,
+	const char *what);
+
 /* Steps a statement that returns one integer (column 0 of its one row) into
  * *out and resets it: 0, or -1 (logged as `what`) when no row came. */
 int db_scalar(struct db *db, enum stmt_id id, const char *what, int64_t *out);
+/* The same for a statement already bound (NULL: the bind failed, -1). */
+int db_scalar_of(struct db *db, sqlite3_stmt *st, const char *what, int64_t *out);
 /* Logs an SQLite failure and remembers its code. */
 int db_fail(struct db *db, int rc, const char *what);
 

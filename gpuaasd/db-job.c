@@ -25,6 +25,8 @@ static const struct job_col job_cols[] = {
 	INT_COL(approved_at), TEXT_COL(approved_by), INT_COL(started_at), INT_COL(finished_at),
 	OPT_COL(charged_seconds, has_charged), OPT_COL(exit_code, has_exit_code), TEXT_COL(command),
 	INT_COL(owner_id), INT_COL(run_until_ms), TEXT_COL(devices), INT_COL(reserved), INT_COL(approve_seq),
+	INT_COL(weight), INT_COL(approved_rule), TEXT_COL(external_id), TEXT_COL(workdir), TEXT_COL(env),
+	INT_COL(sim_run),
 };
 #define JOB_NCOLS ((int)(sizeof job_cols / sizeof job_cols[0]))
 #define JOB_BRIEF_NCOLS 9
@@ -54,25 +56,30 @@ static void read_job(sqlite3_stmt *st, struct job_row *j, int ncols)
 	}
 }
 
+struct job_cb_arg {
+	int ncols;
+	db_job_cb cb;
+	void *arg;
+	int rows;
+};
+
+static int job_row_read(sqlite3_stmt *st, void *arg)
+{
+	struct job_cb_arg *a = arg;
+	struct job_row row;
+	a->rows++;
+	read_job(st, &row, a->ncols);
+	return a->cb(a->arg, &row);
+}
+
 /* Steps st, reading ncols columns of each row and calling cb per row.
- * Returns 0, cb's non-zero value, or -1. */
+ * Returns 0, cb's non-zero value, or -1; *rows (may be NULL): rows seen. */
 static int each_row_with(struct db *db, sqlite3_stmt *st, int ncols, db_job_cb cb, void *arg, int *rows)
 {
-	int rc, result = 0, n = 0;
-	struct job_row row;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		n++;
-		read_job(st, &row, ncols);
-		result = cb(arg, &row);
-		if (result != 0)
-			break;
-	}
-	if (result == 0 && rc != SQLITE_DONE)
-		result = db_fail(db, sqlite3_extended_errcode(db->h), "job query");
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	struct job_cb_arg a = {ncols, cb, arg, 0};
+	int result = db_each_row(db, st, job_row_read, &a, "job query");
 	if (rows)
-		*rows = n;
+		*rows = a.rows;
 	return result;
 }
 
@@ -81,12 +88,13 @@ static int each_row(struct db *db, sqlite3_stmt *st, db_job_cb cb, void *arg, in
 	return each_row_with(db, st, JOB_NCOLS, cb, arg, rows);
 }
 
-int db_job_insert(struct db *db, int64_t owner_id, const char *name, const char *gpu_type, int64_t count,
-	int64_t time_limit, const char *command_json, int64_t now, int64_t reserved, int64_t *id_out)
+int db_job_insert(struct db *db, const struct job_insert *j, int64_t *id_out)
 {
 	/* A NULL command_json stores NULL. */
-	if (DB_RUN(db, STMT_JOB_INSERT, DB_INT(owner_id), DB_TEXT(name ? name : ""), DB_TEXT(gpu_type), DB_INT(count),
-		    DB_INT(time_limit), DB_TEXT(command_json), DB_INT(now), DB_INT(reserved)) < 0)
+	if (DB_RUN(db, STMT_JOB_INSERT, DB_INT(j->owner_id), DB_TEXT(j->name ? j->name : ""), DB_TEXT(j->gpu_type),
+		    DB_INT(j->count), DB_INT(j->time_limit), DB_TEXT(j->command_json), DB_INT(j->now),
+		    DB_INT(j->reserved), DB_INT(j->weight), DB_TEXT(j->workdir), DB_TEXT(j->env),
+		    DB_INT_OR_NULL(j->sim_run, j->sim_run > 0)) < 0)
 		return -1;
 	*id_out = sqlite3_last_insert_rowid(db->h);
 	return 0;
@@ -166,10 +174,10 @@ int db_job_max_seq(struct db *db, int64_t *out)
 	return db_scalar(db, STMT_JOB_MAX_SEQ, "scalar query", out);
 }
 
-int db_job_approve(struct db *db, int64_t id, int64_t now, int64_t by, int64_t seq, const char *reason)
+int db_job_approve(struct db *db, int64_t id, int64_t now, int64_t by, int64_t rule, int64_t seq, const char *reason)
 {
-	return DB_RUN_ONE(db, STMT_JOB_APPROVE, DB_CONFLICT, DB_INT(id), DB_INT(now), DB_INT(by), DB_INT(seq),
-		DB_TEXT(reason));
+	return DB_RUN_ONE(db, STMT_JOB_APPROVE, DB_CONFLICT, DB_INT(id), DB_INT(now), DB_INT_OR_NULL(by, by > 0),
+		DB_INT(seq), DB_TEXT(reason), DB_INT_OR_NULL(rule, rule > 0));
 }
 
 int db_job_start(struct db *db, int64_t id, int64_t now, int64_t run_until_ms, const char *devices)
@@ -183,4 +191,50 @@ int db_job_close(struct db *db, int64_t id, const char *from, const char *to, co
 {
 	return DB_RUN_ONE(db, STMT_JOB_SET_STATUS, DB_CONFLICT, DB_INT(id), DB_TEXT(from), DB_TEXT(to), DB_TEXT(reason),
 		DB_INT(now), DB_INT_OR_NULL(charged, charged >= 0), DB_INT_OR_NULL(exit_code, exit_code >= 0));
+}
+
+int db_job_set_external_id(struct db *db, int64_t id, const char *external_id)
+{
+	return DB_RUN_ONE(db, STMT_JOB_SET_EXTERNAL, DB_NOTFOUND, DB_INT(id), DB_TEXT(external_id));
+}
+
+int db_job_pending_before(struct db *db, int64_t before, int64_t limit, db_job_cb cb, void *arg)
+{
+	sqlite3_stmt *st = DB_STMT_BIND(db, STMT_JOB_EXPIRED_PENDING, DB_INT(before), DB_INT(limit));
+	if (!st)
+		return -1;
+	return each_row(db, st, cb, arg, NULL);
+}
+
+int db_job_oldest_pending(struct db *db, int64_t *out)
+{
+	return db_scalar(db, STMT_JOB_OLDEST_PENDING, "oldest pending", out);
+}
+
+int db_job_oldest_pending_of(struct db *db, const char *gpu_type, int64_t *out)
+{
+	return db_scalar_of(db, DB_STMT_BIND(db, STMT_JOB_OLDEST_PENDING_OF, DB_TEXT(gpu_type)), "oldest pending", out);
+}
+
+struct count_cb_arg {
+	db_count_cb cb;
+	void *arg;
+};
+
+static int count_row(sqlite3_stmt *st, void *arg)
+{
+	const struct count_cb_arg *a = arg;
+	return a->cb(a->arg, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+		sqlite3_column_int64(st, 2));
+}
+
+int db_job_counts(struct db *db, db_count_cb cb, void *arg)
+{
+	struct count_cb_arg a = {cb, arg};
+	return db_each_row(db, db_stmt(db, STMT_JOB_COUNTS), count_row, &a, "job counts");
+}
+
+int db_job_set_pending_reason(struct db *db, int64_t id, const char *reason)
+{
+	return DB_RUN_ONE(db, STMT_JOB_PENDING_REASON, DB_CONFLICT, DB_INT(id), DB_TEXT(reason));
 }

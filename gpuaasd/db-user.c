@@ -217,3 +217,35 @@ int db_usage_report(struct db *db, const char *username, struct usage_row **rows
 	*n = len;
 	return 0;
 }
+
+int db_user_charged_since(struct db *db, int64_t user_id, int64_t since, int64_t *out)
+{
+	return db_scalar_of(db, DB_STMT_BIND(db, STMT_USER_CHARGED_SINCE, DB_INT(user_id), DB_INT(since)),
+		"charged since", out);
+}
+
+struct ledger_cb_arg {
+	db_ledger_cb cb;
+	void *arg;
+};
+
+static int ledger_row(sqlite3_stmt *st, void *arg)
+{
+	const struct ledger_cb_arg *a = arg;
+	struct ledger_row r = {
+		.at = sqlite3_column_int64(st, 0),
+		.kind = (const char *)sqlite3_column_text(st, 1),
+		.delta = sqlite3_column_int64(st, 2),
+		.job_id = sqlite3_column_int64(st, 3),
+		.actor = (const char *)sqlite3_column_text(st, 4),
+		.reason = (const char *)sqlite3_column_text(st, 5),
+	};
+	return a->cb(a->arg, &r);
+}
+
+int db_ledger_of_user(struct db *db, int64_t user_id, int64_t since, int64_t limit, db_ledger_cb cb, void *arg)
+{
+	struct ledger_cb_arg a = {cb, arg};
+	return db_each_row(db, DB_STMT_BIND(db, STMT_LEDGER_OF_USER, DB_INT(user_id), DB_INT(since), DB_INT(limit)),
+		ledger_row, &a, "ledger");
+}

@@ -52,9 +52,10 @@ static const char *const stmt_sql[STMT__COUNT] = {
 #define JOB_COLS "j.id, j.name, u.username, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.reason, " \
 	"j.created_at, j.approved_at, (SELECT username FROM users WHERE id = j.approved_by), j.started_at, " \
 	"j.finished_at, j.charged_seconds, j.exit_code, j.command, j.owner_id, j.run_until_ms, j.devices, j.reserved, " \
-	"j.approve_seq "
+	"j.approve_seq, j.weight, j.approved_rule, j.external_id, j.workdir, j.env, j.sim_run "
 	[STMT_JOB_INSERT] = "INSERT INTO jobs(owner_id, name, gpu_type, gpu_count, time_limit, status, reason, command, "
-			    "created_at, reserved) VALUES(?1, ?2, ?3, ?4, ?5, 'PENDING', 'waiting for approval', ?6, ?7, ?8)",
+			    "created_at, reserved, weight, workdir, env, sim_run) "
+			    "VALUES(?1, ?2, ?3, ?4, ?5, 'PENDING', 'waiting for approval', ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[STMT_JOB_GET] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id WHERE j.id = ?1",
 	[STMT_JOB_LIST_OWN] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
 			      "WHERE j.owner_id = ?1 AND j.id < ?2 ORDER BY j.id DESC LIMIT ?3",
@@ -63,15 +64,15 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[STMT_JOB_LIST_STATE_OWN] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
 				    "WHERE j.owner_id = ?1 AND j.id < ?2 AND (?4 >> (CASE j.status WHEN 'PENDING' THEN 0 "
 				    "WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 "
-				    "WHEN 'CANCELLED' THEN 5 ELSE 6 END)) & 1 ORDER BY j.id DESC LIMIT ?3",
+				    "WHEN 'CANCELLED' THEN 5 WHEN 'REJECTED' THEN 6 ELSE 7 END)) & 1 ORDER BY j.id DESC LIMIT ?3",
 	[STMT_JOB_LIST_STATE_ALL] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
 				    "WHERE j.id < ?2 AND (?4 >> (CASE j.status WHEN 'PENDING' THEN 0 "
 				    "WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 "
-				    "WHEN 'CANCELLED' THEN 5 ELSE 6 END)) & 1 ORDER BY j.id DESC LIMIT ?3",
+				    "WHEN 'CANCELLED' THEN 5 WHEN 'REJECTED' THEN 6 ELSE 7 END)) & 1 ORDER BY j.id DESC LIMIT ?3",
 #define JOB_BRIEF_COLS "j.id, j.name, u.username, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.reason, " \
 	"j.created_at "
 #define STATE_BIT "(?4 >> (CASE j.status WHEN 'PENDING' THEN 0 WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 " \
-	"WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 WHEN 'CANCELLED' THEN 5 ELSE 6 END)) & 1 "
+	"WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 WHEN 'CANCELLED' THEN 5 WHEN 'REJECTED' THEN 6 ELSE 7 END)) & 1 "
 	[STMT_JOB_BRIEF_OWN] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
 			       "WHERE j.owner_id = ?1 AND j.id < ?2 ORDER BY j.id DESC LIMIT ?3",
 	[STMT_JOB_BRIEF_ALL] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
@@ -90,7 +91,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[STMT_JOB_SET_STATUS] = "UPDATE jobs SET status = ?3, reason = ?4, finished_at = ?5, reserved = 0, "
 				"charged_seconds = ?6, exit_code = ?7 WHERE id = ?1 AND status = ?2",
 	[STMT_JOB_APPROVE] = "UPDATE jobs SET status = 'APPROVED', approved_at = ?2, approved_by = ?3, approve_seq = ?4, "
-			     "reason = ?5 WHERE id = ?1 AND status = 'PENDING'",
+			     "reason = ?5, approved_rule = ?6 WHERE id = ?1 AND status = 'PENDING'",
 	[STMT_JOB_START] = "UPDATE jobs SET status = 'RUNNING', started_at = ?2, run_until_ms = ?3, devices = ?4, "
 			   "reason = 'running' WHERE id = ?1 AND status = 'APPROVED'",
 	[STMT_JOB_QUEUE] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
@@ -103,6 +104,38 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[STMT_USER_RESERVE] = "UPDATE users SET reserved = reserved + ?2 WHERE id = ?1 AND reserved + ?2 >= 0 "
 			      "AND (?2 <= 0 OR quota - reserved >= ?2)",
 	[STMT_USER_CHARGE] = "UPDATE users SET quota = max(quota - ?2, 0), reserved = reserved - ?3 WHERE id = ?1",
+	/* PENDING jobs created before ?1, oldest first, a bounded batch. */
+	[STMT_JOB_EXPIRED_PENDING] = "SELECT " JOB_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+				     "WHERE j.status = 'PENDING' AND j.created_at < ?1 ORDER BY j.id LIMIT ?2",
+	[STMT_JOB_OLDEST_PENDING] = "SELECT coalesce(min(created_at), 0) FROM jobs WHERE status = 'PENDING'",
+	[STMT_JOB_COUNTS] = "SELECT status, gpu_type, n FROM job_counts WHERE n > 0",
+	[STMT_JOB_OLDEST_PENDING_OF] = "SELECT coalesce(min(created_at), 0) FROM jobs WHERE status = 'PENDING' "
+				       "AND gpu_type = ?1",
+	[STMT_JOB_SET_EXTERNAL] = "UPDATE jobs SET external_id = ?2 WHERE id = ?1",
+	[STMT_JOB_PENDING_REASON] = "UPDATE jobs SET reason = ?2 WHERE id = ?1 AND status = 'PENDING'",
+	[STMT_USER_CHARGED_SINCE] = "SELECT coalesce(-sum(delta), 0) FROM quota_ledger "
+				    "WHERE user_id = ?1 AND kind = 'charge' AND at >= ?2",
+	[STMT_LEDGER_OF_USER] = "SELECT l.at, l.kind, l.delta, l.job_id, (SELECT username FROM users WHERE id = l.actor_id), "
+				"l.reason FROM quota_ledger l WHERE l.user_id = ?1 AND l.at >= ?2 ORDER BY l.id LIMIT ?3",
+	[STMT_EVENT_INSERT] = "INSERT INTO events(at, actor, kind, job_id, user_id, detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+	/* ?1 since, ?2 limit, ?3 job (0: any), ?4 visible-to user (0: all), ?5 kinds ("": any, else ",a,b,"),
+	 * ?6 actor or subject name ("": any), ?7 at or after (0: any). */
+	[STMT_EVENT_LIST] = "SELECT e.seq, e.at, e.actor, e.kind, e.job_id, "
+			    "(SELECT username FROM users WHERE id = e.user_id), e.detail FROM events e "
+			    "WHERE e.seq > ?1 AND (?3 = 0 OR e.job_id = ?3) AND (?4 = 0 OR e.user_id = ?4) "
+			    "AND (?5 = '' OR instr(?5, ',' || e.kind || ',') > 0) "
+			    "AND (?6 = '' OR e.actor = ?6 OR e.user_id IN (SELECT id FROM users WHERE username = ?6)) "
+			    "AND e.at >= ?7 ORDER BY e.seq LIMIT ?2",
+	[STMT_EVENT_MAX_SEQ] = "SELECT coalesce(max(seq), 0) FROM events",
+	[STMT_EVENT_PRUNE] = "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE at < ?1 ORDER BY seq LIMIT ?2)",
+	[STMT_RULE_INSERT] = "INSERT INTO rules(gpu_types, max_count, max_time, users, scope, daily_cap, note, created_at, "
+			     "created_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[STMT_RULE_DELETE] = "UPDATE rules SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
+	[STMT_RULE_LIST] = "SELECT r.id, r.gpu_types, r.max_count, r.max_time, r.users, r.scope, r.daily_cap, r.note, "
+			   "r.created_at, (SELECT username FROM users WHERE id = r.created_by) FROM rules r "
+			   "WHERE r.deleted_at IS NULL ORDER BY r.id",
+	[STMT_RULE_APPROVED_SINCE] = "SELECT coalesce(sum(gpu_count * time_limit * weight), 0) FROM jobs "
+				     "WHERE approved_rule = ?1 AND owner_id = ?2 AND approved_at >= ?3",
 };
 
 /* Forward migrations: migrations[i] takes user_version i to i + 1. Never edit
@@ -188,7 +221,10 @@ static const char *const migrations[] = {
 	"  reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0),"
 	"  weight INTEGER NOT NULL DEFAULT 1 CHECK (weight > 0),"
 	"  approved_rule INTEGER,"
-	"  external_id TEXT"
+	"  external_id TEXT,"
+	"  workdir TEXT,"
+	"  env TEXT,"
+	"  sim_run INTEGER"
 	");"
 	"INSERT INTO jobs_v3(id, owner_id, name, gpu_type, gpu_count, time_limit, status, reason, command, created_at,"
 	"  approved_at, approved_by, approve_seq, started_at, run_until_ms, devices, finished_at, charged_seconds,"
@@ -202,6 +238,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX jobs_active ON jobs(status, approve_seq) WHERE status IN ('PENDING','APPROVED','RUNNING','CANCELLING');"
 	"CREATE INDEX jobs_status_id ON jobs(status, id);"
 	"CREATE INDEX jobs_rule_day ON jobs(approved_rule, owner_id, approved_at) WHERE approved_rule IS NOT NULL;"
+	"CREATE INDEX jobs_pending_age ON jobs(gpu_type, created_at) WHERE status = 'PENDING';"
 	"CREATE TABLE job_counts("
 	"  status TEXT NOT NULL,"
 	"  gpu_type TEXT NOT NULL,"
@@ -336,9 +373,29 @@ int db_run_one(struct db *db, enum stmt_id id, int none, const struct db_arg *ar
 	return st ? db_exec_one(db, st, none) : -1;
 }
 
+int db_each_row(struct db *db, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *arg), void *arg,
+	const char *what)
+{
+	if (!st)
+		return -1;
+	int rc, result = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((result = row(st, arg)) != 0)
+			break;
+	if (result == 0 && rc != SQLITE_DONE)
+		result = db_fail(db, sqlite3_extended_errcode(db->h), what);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return result;
+}
+
 int db_scalar(struct db *db, enum stmt_id id, const char *what, int64_t *out)
 {
-	sqlite3_stmt *st = db_stmt(db, id);
+	return db_scalar_of(db, db_stmt(db, id), what, out);
+}
+
+int db_scalar_of(struct db *db, sqlite3_stmt *st, const char *what, int64_t *out)
+{
 	if (!st)
 		return -1;
 	int rc = sqlite3_step(st);

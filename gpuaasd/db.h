@@ -93,6 +93,19 @@ struct usage_row {
 /* username NULL: every live user. *rows malloc'd. */
 int db_usage_report(struct db *db, const char *username, struct usage_row **rows, size_t *n);
 
+/* One row of a user's quota ledger: a grant, a set or a charge. */
+struct ledger_row {
+	int64_t at;
+	const char *kind;  /* "grant", "set", "charge" */
+	int64_t delta;     /* GPU-seconds (a charge is negative) */
+	int64_t job_id;    /* 0: none */
+	const char *actor; /* who did it, or NULL */
+	const char *reason;
+};
+typedef int (*db_ledger_cb)(void *arg, const struct ledger_row *row);
+/* A user's ledger rows at or after since, oldest first, at most limit. */
+int db_ledger_of_user(struct db *db, int64_t user_id, int64_t since, int64_t limit, db_ledger_cb cb, void *arg);
+
 /* ---- jobs (db-job.c) ---- */
 
 /* One job as read from the database. Strings point into SQLite's memory:
@@ -121,6 +134,12 @@ struct job_row {
 	const char *devices; /* "0,1" or NULL */
 	int64_t reserved;
 	int64_t approve_seq;
+	int64_t weight;          /* charge weight of its GPU type at submit */
+	int64_t approved_rule;   /* the rule that approved it; 0: a person or none */
+	const char *external_id; /* the executor's own id (Slurm's job id) or NULL */
+	const char *workdir;     /* where the job starts (submit --chdir) or NULL */
+	const char *env;         /* a JSON object of extra variables, or NULL */
+	int64_t sim_run;         /* sim: seconds it really runs; 0: its whole limit */
 };
 
 /* Row callback: return 0 to go on, non-zero to stop (that value is returned). */
@@ -135,8 +154,22 @@ struct job_filter {
 		     * status, reason, created_at are read; the rest is zero */
 };
 
-int db_job_insert(struct db *db, int64_t owner_id, const char *name, const char *gpu_type, int64_t count,
-	int64_t time_limit, const char *command_json, int64_t now, int64_t reserved, int64_t *id_out);
+/* What a new job is: inserted PENDING. */
+struct job_insert {
+	int64_t owner_id;
+	const char *name;
+	const char *gpu_type;
+	int64_t count;
+	int64_t time_limit;
+	const char *command_json; /* NULL: none */
+	int64_t now;
+	int64_t reserved;
+	int64_t weight;
+	const char *workdir; /* NULL: the executor's choice */
+	const char *env;     /* JSON object text or NULL */
+	int64_t sim_run;     /* 0: none */
+};
+int db_job_insert(struct db *db, const struct job_insert *j, int64_t *id_out);
 /* DB_NOTFOUND when absent. */
 int db_job_get(struct db *db, int64_t id, db_job_cb cb, void *arg);
 /* Newest first. */
@@ -148,11 +181,80 @@ int db_job_live_of_user(struct db *db, int64_t owner_id, db_job_cb cb, void *arg
 int db_job_max_seq(struct db *db, int64_t *out);
 
 /* Conditional transitions: DB_CONFLICT when the job is not in `from`. */
-int db_job_approve(struct db *db, int64_t id, int64_t now, int64_t by, int64_t seq, const char *reason);
+/* by: the approving user (0: a rule), rule: the approving rule (0: none). */
+int db_job_approve(struct db *db, int64_t id, int64_t now, int64_t by, int64_t rule, int64_t seq, const char *reason);
 int db_job_start(struct db *db, int64_t id, int64_t now, int64_t run_until_ms, const char *devices);
 /* Sets a final status from `from` (reserved -> 0); charged < 0 and
  * exit_code < 0 store null. */
 int db_job_close(struct db *db, int64_t id, const char *from, const char *to, const char *reason, int64_t now,
 	int64_t charged, int64_t exit_code);
+/* Sets the reason of a PENDING job (why it still waits for a person). */
+int db_job_set_pending_reason(struct db *db, int64_t id, const char *reason);
+/* Stores the executor's own id of a job (e.g. Slurm's). */
+int db_job_set_external_id(struct db *db, int64_t id, const char *external_id);
+/* PENDING jobs created before `before`, oldest first, at most limit. */
+int db_job_pending_before(struct db *db, int64_t before, int64_t limit, db_job_cb cb, void *arg);
+/* created_at of the oldest PENDING job (of a GPU type); 0 when none. */
+int db_job_oldest_pending(struct db *db, int64_t *out);
+int db_job_oldest_pending_of(struct db *db, const char *gpu_type, int64_t *out);
+/* Jobs per state and GPU type, from counts kept by triggers (no scan). */
+typedef int (*db_count_cb)(void *arg, const char *status, const char *gpu_type, int64_t n);
+int db_job_counts(struct db *db, db_count_cb cb, void *arg);
+/* GPU-seconds charged to a user since `since` (ledger). */
+int db_user_charged_since(struct db *db, int64_t user_id, int64_t since, int64_t *out);
+
+/* ---- events (db-event.c) ---- */
+
+struct event_row {
+	int64_t seq;
+	int64_t at;
+	const char *actor;
+	const char *kind;
+	int64_t job_id;    /* 0: none */
+	const char *user;  /* the subject user's name, or NULL */
+	const char *detail; /* a JSON object */
+};
+typedef int (*db_event_cb)(void *arg, const struct event_row *row);
+
+struct event_filter {
+	int64_t since;        /* events after this seq */
+	int64_t limit;
+	int64_t job_id;       /* 0: any */
+	int64_t visible_to;   /* 0: all; else only events whose subject is this user id */
+	const char *kinds;    /* NULL or "": any; else ",job.approved,user.created," */
+	const char *user;     /* NULL or "": any; else events by or about this user name */
+	int64_t at_or_after;  /* 0: any */
+};
+
+/* Appends an event; *seq_out (may be NULL) gets its sequence number. */
+int db_event_insert(struct db *db, int64_t at, const char *actor, const char *kind, int64_t job_id,
+	int64_t user_id, const char *detail, int64_t *seq_out);
+int db_event_list(struct db *db, const struct event_filter *f, db_event_cb cb, void *arg);
+int db_event_max_seq(struct db *db, int64_t *out);
+/* Deletes at most limit events older than `before`; *n gets how many. */
+int db_event_prune(struct db *db, int64_t before, int64_t limit, int64_t *n);
+
+/* ---- rules (db-event.c) ---- */
+
+struct rule_row {
+	int64_t id;
+	const char *gpu_types; /* "A100,T4" or NULL: any */
+	int64_t max_count;     /* 0: any */
+	int64_t max_time;      /* 0: any */
+	const char *users;     /* "alice,bob" or NULL */
+	const char *scope;     /* "users", "non_admins" or "all" */
+	int64_t daily_cap;     /* 0: none */
+	const char *note;
+	int64_t created_at;
+	const char *created_by;
+};
+typedef int (*db_rule_cb)(void *arg, const struct rule_row *row);
+
+int db_rule_insert(struct db *db, const struct rule_row *r, int64_t created_by, int64_t *id_out);
+/* DB_NOTFOUND when there is no such live rule. */
+int db_rule_delete(struct db *db, int64_t id, int64_t now);
+int db_rule_list(struct db *db, db_rule_cb cb, void *arg);
+/* GPU-seconds (count x time x weight) that rule approved for owner since. */
+int db_rule_approved_since(struct db *db, int64_t rule_id, int64_t owner_id, int64_t since, int64_t *out);
 
 #endif

@@ -40,7 +40,8 @@ struct dispatcher *dispatch_create(struct daemon *d)
 	if (!disp)
 		return NULL;
 	disp->d = d;
-	const struct op *tables[] = {sys_ops, auth_ops, user_ops, job_ops};
+	const struct op *tables[] = {sys_ops, auth_ops, user_ops, job_ops, wait_ops, gpu_ops, event_ops, rule_ops,
+		queue_ops, usage_ops};
 	size_t n = 0;
 	for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
 		for (const struct op *o = tables[t]; o->name; o++)
@@ -118,7 +119,7 @@ static void send_reply(struct op_ctx *ctx, enum status st)
 	if (!reply)
 		goto out;
 	if (ctx->has_id)
-		cJSON_AddNumberToObject(reply, "id", (double)ctx->req_id);
+		json_add_int(reply, "id", ctx->req_id);
 	else
 		cJSON_AddNullToObject(reply, "id");
 	if (st == ST_OK) {
@@ -276,7 +277,8 @@ static enum status read_envelope(struct dispatcher *disp, struct op_ctx *ctx, co
 {
 	ctx->root = json_parse_strict(payload, len);
 	if (!cJSON_IsObject(ctx->root))
-		return op_fail(ctx, ST_BAD_REQUEST, "request is not a JSON object");
+		return op_fail(ctx, ST_BAD_REQUEST,
+			"request is not a JSON object (or holds invalid UTF-8 or a duplicate key)");
 	int64_t id;
 	enum json_field f = json_get_int(ctx->root, "id", -JSON_INT_MAX, JSON_INT_MAX, &id);
 	if (f == JSON_FIELD_BAD)

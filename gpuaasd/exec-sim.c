@@ -16,6 +16,7 @@ struct sim_job {
 	int64_t job_id;
 	int64_t started_ms;
 	int64_t time_limit;
+	int64_t run; /* nominal seconds it runs (its limit, or less) */
 	struct timer *timer;
 };
 
@@ -77,9 +78,9 @@ static void sim_finished(struct loop *loop, void *data)
 	(void)loop;
 	j->timer = NULL;
 	unlink_job(sim, j);
-	int64_t id = j->job_id, limit = j->time_limit;
+	int64_t id = j->job_id, ran = j->run;
 	free(j);
-	sim->host.job_done(sim->host.owner, id, JOB_COMPLETED, "completed", limit, -1);
+	sim->host.job_done(sim->host.owner, id, JOB_COMPLETED, "completed", ran, -1);
 }
 
 static int sim_launch(void *self, const struct exec_spec *spec)
@@ -92,8 +93,13 @@ static int sim_launch(void *self, const struct exec_spec *spec)
 	j->job_id = spec->job_id;
 	j->started_ms = spec->started_at_ms;
 	j->time_limit = spec->time_limit;
+	/* A job may finish before its limit (a replayed workload says when). */
+	j->run = spec->sim_run_seconds > 0 && spec->sim_run_seconds < spec->time_limit ? spec->sim_run_seconds
+										      : spec->time_limit;
+	int64_t end_ms = j->run == j->time_limit ? spec->run_until_ms
+		: spec->started_at_ms + (int64_t)((double)j->run * 1000.0 * sim->d->cfg.sim_time_scale);
 	/* Wall clock to loop time: the end survives restarts as a wall time. */
-	int64_t left = spec->run_until_ms - wall_ms();
+	int64_t left = end_ms - wall_ms();
 	j->timer = loop_timer_at(sim->d->loop, loop_now_ms() + (left > 0 ? left : 0), sim_finished, j);
 	if (!j->timer) {
 		free(j);
@@ -127,6 +133,7 @@ const struct executor exec_sim = {
 	.zero_time_inline = true,
 	.needs_command = false,
 	.discovers_gpus = false,
+	.simulates = true,
 	.time_scale = sim_time_scale,
 	.log_path = NULL,
 	.create = sim_create,

@@ -5,8 +5,9 @@
 
 extern const struct executor exec_sim;
 extern const struct executor exec_local;
+extern const struct executor exec_slurm;
 
-static const struct executor *const executors[] = {&exec_sim, &exec_local};
+static const struct executor *const executors[] = {&exec_sim, &exec_local, &exec_slurm};
 #define NEXECUTORS (sizeof executors / sizeof executors[0])
 
 const struct executor *exec_find(const char *name)

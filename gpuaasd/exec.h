@@ -21,6 +21,7 @@ struct config;
 struct exec_spec {
 	int64_t job_id;
 	int64_t owner_id;
+	const char *owner_name;  /* the gpuaas username of the owner */
 	const char *gpu_type;
 	int gpu_count;
 	const int *devices;      /* gpu_count device slots of the type */
@@ -28,6 +29,9 @@ struct exec_spec {
 	int64_t started_at_ms;   /* wall clock */
 	int64_t run_until_ms;    /* wall clock: sim end, or local deadline */
 	const char *command_json; /* JSON array of strings, or NULL */
+	const char *workdir;      /* submit --chdir: where to start, or NULL */
+	const char *env_json;     /* submit --env: {"KEY": "VALUE"}, or NULL */
+	int64_t sim_run_seconds;  /* simulated: seconds it really runs (0: limit) */
 };
 
 /* How an executor reports a job's end: ran_seconds is what is charged per
@@ -54,6 +58,9 @@ struct executor {
 	bool needs_command;
 	/* The GPUs are found on the host (nvidia-smi) unless --gpus names them. */
 	bool discovers_gpus;
+	/* Jobs are simulated: a submit may say how long one really runs
+	 * (sim_run, below its time limit), to replay workloads. */
+	bool simulates;
 	/* Wall-clock seconds one second of a job's time limit takes. */
 	double (*time_scale)(const struct config *cfg);
 	/* Writes the path of the file holding a job's output into buf; -1 when

@@ -263,3 +263,69 @@ void inventory_finish(struct inventory *inv)
 	inv->devices = NULL;
 	inv->ndevices = 0;
 }
+
+#define WEIGHT_MAX 1000000
+
+/* One "TYPE=N" item of a weight spec (len bytes at p) into weights[]. */
+static int weight_item(const struct inventory *inv, const char *p, size_t len, int64_t *weights, char *err,
+	size_t errlen)
+{
+	const char *eq = memchr(p, '=', len);
+	char type[GPU_TYPE_MAX + 1];
+	size_t tlen = eq ? (size_t)(eq - p) : 0;
+	if (!eq || tlen == 0 || tlen > GPU_TYPE_MAX) {
+		snprintf(err, errlen, "bad GPU weight '%.*s': expected TYPE=N", (int)(len > 64 ? 64 : len), p);
+		return -1;
+	}
+	memcpy(type, p, tlen);
+	type[tlen] = '\0';
+	int idx = inventory_find(inv, type);
+	if (idx < 0) {
+		snprintf(err, errlen, "GPU weight for %s, which is not in the inventory", type);
+		return -1;
+	}
+	int64_t n = 0;
+	const char *q = eq + 1, *end = p + len;
+	if (q == end) {
+		snprintf(err, errlen, "bad weight for GPU type %s: expected a whole number from 1 to %d", type, WEIGHT_MAX);
+		return -1;
+	}
+	for (; q < end; q++) {
+		if (!isdigit((unsigned char)*q) || (n = n * 10 + (*q - '0')) > WEIGHT_MAX) {
+			snprintf(err, errlen, "bad weight for GPU type %s: expected a whole number from 1 to %d", type,
+				WEIGHT_MAX);
+			return -1;
+		}
+	}
+	if (n < 1) {
+		snprintf(err, errlen, "bad weight for GPU type %s: expected a whole number from 1 to %d", type, WEIGHT_MAX);
+		return -1;
+	}
+	weights[idx] = n;
+	return 0;
+}
+
+int inventory_set_weights(struct inventory *inv, const char *spec, char *err, size_t errlen)
+{
+	int64_t weights[INVENTORY_MAX_TYPES];
+	for (int i = 0; i < inv->ntypes; i++)
+		weights[i] = 1;
+	for (const char *p = spec ? spec : ""; *p;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (weight_item(inv, p, len, weights, err, errlen) < 0)
+			return -1;
+		p += len + (comma ? 1 : 0);
+	}
+	for (int i = 0; i < inv->ntypes; i++)
+		inv->types[i].weight = weights[i];
+	return 0;
+}
+
+bool inventory_weighted(const struct inventory *inv)
+{
+	for (int i = 0; i < inv->ntypes; i++)
+		if (inv->types[i].weight != 1)
+			return true;
+	return false;
+}

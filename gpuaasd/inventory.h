@@ -5,7 +5,9 @@
 #ifndef GPUAAS_GPUAASD_INVENTORY_H
 #define GPUAAS_GPUAASD_INVENTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define INVENTORY_MAX_TYPES 32
 #define INVENTORY_MAX_PER_TYPE 1024
@@ -15,6 +17,7 @@ struct gpu_type_info {
 	char name[GPU_TYPE_MAX + 1];
 	int total;
 	int first_index; /* --gpus: devices are numbered 0..N-1 in spec order */
+	int64_t weight;  /* charge weight (--gpu-weights), 1 unless set */
 };
 
 /* One physical device found by nvidia-smi. */
@@ -50,6 +53,13 @@ const struct gpu_device *inventory_device(const struct inventory *inv, int type_
 /* The global device index of a type's local slot k. */
 int inventory_device_index(const struct inventory *inv, int type_idx, int k);
 void inventory_finish(struct inventory *inv);
+
+/* Sets every type's charge weight from a spec "A100=4,V100=2" (types not
+ * named weigh 1; NULL or "": all 1). -1 with err, inv unchanged, when the
+ * spec is bad or names a type the inventory does not have. */
+int inventory_set_weights(struct inventory *inv, const char *spec, char *err, size_t errlen);
+/* True when some type weighs other than 1. */
+bool inventory_weighted(const struct inventory *inv);
 
 /* Index of the type named (any case), or -1. */
 int inventory_find(const struct inventory *inv, const char *name);

@@ -27,7 +27,7 @@ static size_t lower_bound(const struct job_queue *jq, int64_t seq)
 	return lo;
 }
 
-int jobqueue_insert(struct job_queue *jq, int64_t job_id, int64_t seq, int count)
+int jobqueue_insert(struct job_queue *jq, int64_t job_id, int64_t seq, int count, int64_t time_limit)
 {
 	if (jq->len == jq->cap) {
 		compact(jq);
@@ -42,7 +42,7 @@ int jobqueue_insert(struct job_queue *jq, int64_t job_id, int64_t seq, int count
 	}
 	size_t at = lower_bound(jq, seq);
 	memmove(jq->q + at + 1, jq->q + at, (jq->len - at) * sizeof *jq->q);
-	jq->q[at] = (struct queued){job_id, seq, count};
+	jq->q[at] = (struct queued){job_id, seq, count, time_limit};
 	jq->len++;
 	return 0;
 }
@@ -68,6 +68,11 @@ int jobqueue_position(const struct job_queue *jq, int64_t seq)
 const struct queued *jobqueue_head(const struct job_queue *jq)
 {
 	return jq->head < jq->len ? &jq->q[jq->head] : NULL;
+}
+
+const struct queued *jobqueue_at(const struct job_queue *jq, size_t i)
+{
+	return &jq->q[jq->head + i];
 }
 
 void jobqueue_pop(struct job_queue *jq)

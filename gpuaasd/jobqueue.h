@@ -12,7 +12,8 @@
 struct queued {
 	int64_t job_id;
 	int64_t seq;
-	int count; /* GPUs it needs */
+	int count;          /* GPUs it needs */
+	int64_t time_limit; /* seconds (for estimated starts) */
 };
 
 struct job_queue {
@@ -21,13 +22,15 @@ struct job_queue {
 };
 
 /* Adds a job at its place by seq (usually the end). 0 or -1 on ENOMEM. */
-int jobqueue_insert(struct job_queue *jq, int64_t job_id, int64_t seq, int count);
+int jobqueue_insert(struct job_queue *jq, int64_t job_id, int64_t seq, int count, int64_t time_limit);
 /* Removes the job with this seq and id; false when it is not queued. */
 bool jobqueue_remove(struct job_queue *jq, int64_t job_id, int64_t seq);
 /* 1-based position of the job with this seq; 0 when not queued. */
 int jobqueue_position(const struct job_queue *jq, int64_t seq);
 /* The first job, or NULL when empty. */
 const struct queued *jobqueue_head(const struct job_queue *jq);
+/* The job at 0-based index i from the head (i < jobqueue_length). */
+const struct queued *jobqueue_at(const struct job_queue *jq, size_t i);
 /* Drops the first job (no-op when empty). */
 void jobqueue_pop(struct job_queue *jq);
 /* Number of queued jobs. */

@@ -13,6 +13,23 @@ int64_t op_now(void)
 	return (int64_t)time(NULL);
 }
 
+const char *op_clip(const char *s, size_t max, char *buf, size_t size)
+{
+	size_t n = strlen(s);
+	bool cut = n > max;
+	if (cut) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--; /* back to the start of the character that straddles */
+	}
+	if (n + 4 > size)
+		n = size > 4 ? size - 4 : 0;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	snprintf(buf, size, "%.*s%s", (int)n, s, cut ? "..." : "");
+	return buf;
+}
+
 cJSON *op_data(struct op_ctx *ctx)
 {
 	if (!ctx->data)
@@ -91,9 +108,11 @@ cJSON *quota_json(const struct user_row *u)
 	if (!q)
 		return NULL;
 	int64_t avail = u->quota - u->reserved;
-	cJSON_AddNumberToObject(q, "remaining", (double)u->quota);
-	cJSON_AddNumberToObject(q, "reserved", (double)u->reserved);
-	cJSON_AddNumberToObject(q, "available", (double)(avail > 0 ? avail : 0));
+	/* Exact integers: quota goes up to 10^15, which a double-based
+	 * printer would write as 1e+15. */
+	json_add_int(q, "remaining", u->quota);
+	json_add_int(q, "reserved", u->reserved);
+	json_add_int(q, "available", avail > 0 ? avail : 0);
 	return q;
 }
 

@@ -97,6 +97,10 @@ void op_finish(struct op_ctx *ctx, enum status st);
 /* Checks the caller again (account, token version, role) before a request
  * that waited is answered; refreshes ctx->user. ST_OK or the error. */
 enum status op_recheck(struct op_ctx *ctx);
+/* A client's string for an error message: at most max bytes of s, cut at a
+ * character boundary, "..." when cut; written into buf. s must be valid
+ * UTF-8 (the readers check that). */
+const char *op_clip(const char *s, size_t max, char *buf, size_t size);
 /* Current wall-clock time in seconds. */
 int64_t op_now(void);
 
@@ -116,5 +120,11 @@ extern const struct op sys_ops[];
 extern const struct op auth_ops[];
 extern const struct op user_ops[];
 extern const struct op job_ops[];
+extern const struct op wait_ops[];
+extern const struct op gpu_ops[];
+extern const struct op event_ops[];
+extern const struct op rule_ops[];
+extern const struct op queue_ops[];
+extern const struct op usage_ops[];
 
 #endif

@@ -1,5 +1,5 @@
 /* Parking: requests that wait for something to happen (job.wait, job.logs
- * with follow, and later event.watch), the redis blocked.c shape. A handler
+ * with follow, event.watch), the redis blocked.c shape. A handler
  * parks its request on a key; code below the handlers (job transitions,
  * executors) only signals the key; the daemon answers the signalled
  * requests once per loop round, after the batch commit, from what is then
@@ -23,6 +23,7 @@ struct op_ctx;
 enum park_kind {
 	PARK_JOB_STATE = 1 << 0,  /* the job changed state */
 	PARK_JOB_OUTPUT = 1 << 1, /* the job's output grew */
+	PARK_EVENTS = 1 << 2,     /* an event was appended (key 0) */
 };
 
 /* Builds a parked request's reply. With final false it may return

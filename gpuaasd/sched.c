@@ -10,9 +10,12 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "gpuaasd/backfill.h"
 #include "gpuaasd/batch.h"
 #include "gpuaasd/state.h"
 #include "gpuaasd/db.h"
+#include "gpuaasd/estimate.h"
+#include "gpuaasd/events.h"
 #include "gpuaasd/exec.h"
 #include "gpuaasd/jobqueue.h"
 #include "gpuaasd/jobs.h"
@@ -24,6 +27,14 @@ struct type_state {
 	int64_t *holder;     /* per device: the job holding it, 0 when free */
 	struct job_queue queue; /* approved jobs waiting, in approval order */
 	bool dirty;             /* something changed: try to start its head */
+	/* Estimated starts (estimate.c), recomputed on the first read after a
+	 * change of the queue or the devices: est[i] for the i-th waiting job,
+	 * est_after the state after the whole queue (for "if approved now"). */
+	int64_t *est;
+	size_t est_cap;
+	int64_t *est_heap; /* total entries */
+	struct estimate_state est_after;
+	bool est_valid;
 };
 
 struct running {
@@ -37,6 +48,10 @@ struct running {
 	int64_t started_ms;
 	int64_t run_until_ms;
 	char *command; /* JSON text or NULL */
+	char *workdir; /* or NULL */
+	char *env;     /* JSON text or NULL */
+	int64_t sim_run;
+	char owner[USERNAME_MAX + 1];
 	bool launched;
 	char cancel_reason[128];
 };
@@ -62,6 +77,23 @@ struct sched {
 	struct ended *ended;
 	int64_t seq;
 };
+
+/* The queue or the devices of a type changed: try its head, and its
+ * estimates are stale. */
+static void type_changed(struct type_state *t)
+{
+	t->dirty = true;
+	t->est_valid = false;
+}
+
+static void type_free(struct type_state *t)
+{
+	free(t->used);
+	free(t->holder);
+	free(t->est);
+	free(t->est_heap);
+	jobqueue_finish(&t->queue);
+}
 
 static int64_t wall_ms(void)
 {
@@ -91,7 +123,8 @@ int sched_create(struct daemon *d, struct sched **out, char *err, size_t errlen)
 		s->types[i].total = d->inv.types[i].total;
 		s->types[i].used = calloc((size_t)s->types[i].total, 1);
 		s->types[i].holder = calloc((size_t)s->types[i].total, sizeof *s->types[i].holder);
-		if (!s->types[i].used || !s->types[i].holder) {
+		s->types[i].est_heap = calloc((size_t)s->types[i].total, sizeof *s->types[i].est_heap);
+		if (!s->types[i].used || !s->types[i].holder || !s->types[i].est_heap) {
 			snprintf(err, errlen, "out of memory");
 			goto fail;
 		}
@@ -106,10 +139,8 @@ int sched_create(struct daemon *d, struct sched **out, char *err, size_t errlen)
 	*out = s;
 	return 0;
 fail:
-	for (int i = 0; i < s->ntypes; i++) {
-		free(s->types[i].used);
-		free(s->types[i].holder);
-	}
+	for (int i = 0; i < s->ntypes; i++)
+		type_free(&s->types[i]);
 	free(s);
 	return -1;
 }
@@ -120,6 +151,8 @@ static void running_free(struct running *r)
 		return;
 	free(r->devices);
 	free(r->command);
+	free(r->workdir);
+	free(r->env);
 	free(r);
 }
 
@@ -145,12 +178,22 @@ void sched_destroy(struct sched *s)
 		s->ended = e->next;
 		free(e);
 	}
-	for (int i = 0; i < s->ntypes; i++) {
-		free(s->types[i].used);
-		free(s->types[i].holder);
-		jobqueue_finish(&s->types[i].queue);
-	}
+	for (int i = 0; i < s->ntypes; i++)
+		type_free(&s->types[i]);
 	free(s);
+}
+
+const char *sched_cancelling(const struct sched *s, int64_t job_id)
+{
+	for (const struct running *r = s->running; r; r = r->next)
+		if (r->job_id == job_id)
+			return r->cancel_reason[0] ? r->cancel_reason : NULL;
+	return NULL;
+}
+
+int sched_queue_depth(const struct sched *s, int type_idx)
+{
+	return type_idx >= 0 && type_idx < s->ntypes ? (int)jobqueue_length(&s->types[type_idx].queue) : 0;
 }
 
 int sched_busy(const struct sched *s, int type_idx)
@@ -160,13 +203,13 @@ int sched_busy(const struct sched *s, int type_idx)
 
 /* ---- queues ------------------------------------------------------------- */
 
-static int queue_insert(struct sched *s, int64_t job_id, int type_idx, int count, int64_t seq)
+static int queue_insert(struct sched *s, int64_t job_id, int type_idx, int count, int64_t time_limit, int64_t seq)
 {
 	if (type_idx < 0 || type_idx >= s->ntypes)
 		return -1;
-	if (jobqueue_insert(&s->types[type_idx].queue, job_id, seq, count) < 0)
+	if (jobqueue_insert(&s->types[type_idx].queue, job_id, seq, count, time_limit) < 0)
 		return -1;
-	s->types[type_idx].dirty = true;
+	type_changed(&s->types[type_idx]);
 	return 0;
 }
 
@@ -176,7 +219,7 @@ static void queue_remove(struct sched *s, int64_t job_id, int type_idx, int64_t 
 	if (type_idx < 0 || type_idx >= s->ntypes)
 		return;
 	if (jobqueue_remove(&s->types[type_idx].queue, job_id, seq))
-		s->types[type_idx].dirty = true; /* the head may have changed */
+		type_changed(&s->types[type_idx]); /* the head may have changed */
 }
 
 int64_t sched_device_holder(const struct sched *s, int type_idx, int k)
@@ -186,11 +229,91 @@ int64_t sched_device_holder(const struct sched *s, int type_idx, int k)
 	return s->types[type_idx].holder[k];
 }
 
+int64_t sched_device_owner(const struct sched *s, int type_idx, int k)
+{
+	int64_t job = sched_device_holder(s, type_idx, k);
+	for (const struct running *r = s->running; job && r; r = r->next)
+		if (r->job_id == job)
+			return r->owner_id;
+	return 0;
+}
+
 int sched_queue_position(const struct sched *s, int type_idx, int64_t seq)
 {
 	if (type_idx < 0 || type_idx >= s->ntypes)
 		return 0;
 	return jobqueue_position(&s->types[type_idx].queue, seq);
+}
+
+/* ---- estimated starts ------------------------------------------------------ */
+
+/* When each device of t frees up: now, or when its job's time limit ends.
+ * A held device is never free now, even when its job is past its end and
+ * its end is not yet processed (a timer due in this same loop round). */
+static void device_free_times(const struct sched *s, const struct type_state *t, int64_t now, int64_t *free_at)
+{
+	for (int k = 0; k < t->total; k++) {
+		free_at[k] = now;
+		if (!t->holder[k])
+			continue;
+		free_at[k] = now + 1;
+		for (const struct running *r = s->running; r; r = r->next)
+			if (r->job_id == t->holder[k] && r->run_until_ms > now)
+				free_at[k] = r->run_until_ms;
+	}
+}
+
+/* Recomputes t's estimates when something changed since the last time:
+ * O(waiting jobs x log devices). -1 on ENOMEM. */
+static int refresh_estimates(struct sched *s, struct type_state *t)
+{
+	if (t->est_valid)
+		return 0;
+	size_t n = jobqueue_length(&t->queue);
+	if (n > t->est_cap) {
+		int64_t *est = realloc(t->est, n * sizeof *est);
+		if (!est)
+			return -1;
+		t->est = est;
+		t->est_cap = n;
+	}
+	double scale = s->ex->time_scale(&s->d->cfg);
+	device_free_times(s, t, wall_ms(), t->est_heap);
+	estimate_begin(&t->est_after, t->est_heap, t->total, wall_ms());
+	for (size_t i = 0; i < n; i++) {
+		const struct queued *q = jobqueue_at(&t->queue, i);
+		t->est[i] = estimate_add(&t->est_after, q->count, (int64_t)((double)q->time_limit * 1000.0 * scale));
+	}
+	t->est_valid = true;
+	return 0;
+}
+
+/* A start is never in the past: a device thought free "now" is free now. */
+static int64_t not_before_now(int64_t at)
+{
+	int64_t now = wall_ms();
+	return at != ESTIMATE_NEVER && at < now ? now : at;
+}
+
+int64_t sched_estimate_queued(struct sched *s, int type_idx, int64_t seq)
+{
+	if (type_idx < 0 || type_idx >= s->ntypes)
+		return ESTIMATE_NEVER;
+	struct type_state *t = &s->types[type_idx];
+	int pos = jobqueue_position(&t->queue, seq);
+	if (pos <= 0 || refresh_estimates(s, t) < 0)
+		return ESTIMATE_NEVER;
+	return not_before_now(t->est[pos - 1]);
+}
+
+int64_t sched_estimate_new(struct sched *s, int type_idx, int count)
+{
+	if (type_idx < 0 || type_idx >= s->ntypes)
+		return ESTIMATE_NEVER;
+	struct type_state *t = &s->types[type_idx];
+	if (refresh_estimates(s, t) < 0)
+		return ESTIMATE_NEVER;
+	return not_before_now(estimate_peek(&t->est_after, count));
 }
 
 /* ---- starting ------------------------------------------------------------ */
@@ -221,7 +344,7 @@ static void release_devices(struct sched *s, struct running *r)
 			t->busy--;
 		}
 	}
-	t->dirty = true;
+	type_changed(t);
 }
 
 static void format_devices(const int *devs, int n, char *buf, size_t size)
@@ -241,56 +364,82 @@ struct start_args {
 	struct running *r;
 	const char *devices;
 	int64_t now;
+	bool backfilled;
 };
 
 static int start_in_db(void *arg)
 {
 	struct start_args *a = arg;
-	return jobs_mark_running(a->d, a->r->job_id, a->now, a->r->run_until_ms, a->devices);
+	return jobs_mark_running(a->d, a->r->job_id, a->now, a->r->run_until_ms, a->devices, a->backfilled);
 }
 
 struct job_copy {
 	int64_t owner_id;
 	int64_t time_limit;
-	char *command;
+	char *command, *workdir, *env;
+	int64_t sim_run;
+	char owner[USERNAME_MAX + 1];
 };
+
+/* A copy of s, or NULL for NULL; false when the copy failed. */
+static bool copy_text(const char *s, char **out)
+{
+	*out = s ? strdup(s) : NULL;
+	return !s || *out;
+}
 
 static int copy_job(void *arg, const struct job_row *row)
 {
 	struct job_copy *c = arg;
 	c->owner_id = row->owner_id;
 	c->time_limit = row->time_limit;
-	c->command = row->command ? strdup(row->command) : NULL;
-	return row->command && !c->command ? -1 : 0;
+	c->sim_run = row->sim_run;
+	snprintf(c->owner, sizeof c->owner, "%s", row->owner);
+	bool ok = copy_text(row->command, &c->command) & copy_text(row->workdir, &c->workdir) &
+		copy_text(row->env, &c->env);
+	return ok ? 0 : -1;
 }
 
-/* A running-job record for the head of t's queue, its devices the lowest
+/* A running-job record for queued job q of a type, its devices the lowest
  * free ones. NULL with *gone set when the job no longer exists; NULL alone
  * on a database or memory error. */
-static struct running *running_for_head(struct sched *s, int type_idx, bool *gone)
+static struct running *running_for(struct sched *s, int type_idx, const struct queued *q, bool *gone)
 {
 	struct type_state *t = &s->types[type_idx];
-	struct queued head = *jobqueue_head(&t->queue);
 	struct job_copy jc = {0};
-	int rc = db_job_get(s->d->db, head.job_id, copy_job, &jc);
+	int rc = db_job_get(s->d->db, q->job_id, copy_job, &jc);
 	*gone = rc == DB_NOTFOUND;
 	struct running *r = rc == 0 ? calloc(1, sizeof *r) : NULL;
-	int *devs = r ? calloc((size_t)head.count, sizeof *devs) : NULL;
+	int *devs = r ? calloc((size_t)q->count, sizeof *devs) : NULL;
 	if (!devs) {
 		free(r);
 		free(jc.command);
+		free(jc.workdir);
+		free(jc.env);
 		return NULL;
 	}
 	int k = 0;
-	for (int i = 0; i < t->total && k < head.count; i++)
+	for (int i = 0; i < t->total && k < q->count; i++)
 		if (!t->used[i])
 			devs[k++] = i;
-	*r = (struct running){.job_id = head.job_id, .owner_id = jc.owner_id, .type_idx = type_idx,
-		.count = head.count, .devices = devs, .time_limit = jc.time_limit, .command = jc.command,
-		.started_ms = wall_ms()};
+	if (k < q->count) {
+		/* Never two jobs on one device: the caller's count was wrong. */
+		log_event(LOG_ERROR, "sched.not_enough_devices", "job=%lld need=%d free=%d", (long long)q->job_id,
+			q->count, k);
+		free(devs);
+		free(r);
+		free(jc.command);
+		free(jc.workdir);
+		free(jc.env);
+		return NULL;
+	}
+	*r = (struct running){.job_id = q->job_id, .owner_id = jc.owner_id, .type_idx = type_idx,
+		.count = q->count, .devices = devs, .time_limit = jc.time_limit, .command = jc.command,
+		.workdir = jc.workdir, .env = jc.env, .sim_run = jc.sim_run, .started_ms = wall_ms()};
 	/* sim: the job's whole (scaled) run; others: its deadline. */
 	double scale = s->ex->time_scale(&s->d->cfg);
 	r->run_until_ms = r->started_ms + (int64_t)((double)jc.time_limit * 1000.0 * scale);
+	snprintf(r->owner, sizeof r->owner, "%s", jc.owner);
 	return r;
 }
 
@@ -302,8 +451,54 @@ static void hold_devices(struct sched *s, struct running *r)
 		t->holder[r->devices[i]] = r->job_id;
 	}
 	t->busy += r->count;
+	t->est_valid = false;
 	r->next = s->running;
 	s->running = r;
+}
+
+/* What a start did to the queue. */
+enum start_result {
+	START_DONE,    /* started: it left the queue */
+	START_SKIPPED, /* gone or no longer APPROVED: it left the queue */
+	START_LATER,   /* a database or memory error: it stays, tried again later */
+};
+
+/* Starts queued job q of a type on the lowest free devices (the caller
+ * checked they suffice). */
+static enum start_result start_entry(struct sched *s, int type_idx, struct queued q, bool backfilled)
+{
+	struct type_state *t = &s->types[type_idx];
+	bool gone = false;
+	struct running *r = running_for(s, type_idx, &q, &gone);
+	if (!r || !r->devices) {
+		if (gone && jobqueue_remove(&t->queue, q.job_id, q.seq))
+			return START_SKIPPED;
+		log_event(LOG_ERROR, "sched.start_failed", "job=%lld", (long long)q.job_id);
+		return START_LATER;
+	}
+	char devices[512];
+	format_devices(r->devices, r->count, devices, sizeof devices);
+	struct start_args a = {s->d, r, devices, r->started_ms / 1000, backfilled};
+	int rc = batch_run(s->d->batch, start_in_db, &a);
+	if (rc != 0) {
+		running_free(r);
+		if (rc == DB_CONFLICT && jobqueue_remove(&t->queue, q.job_id, q.seq))
+			return START_SKIPPED; /* no longer APPROVED (cancelled meanwhile) */
+		log_event(LOG_ERROR, "sched.start_failed", "job=%lld", (long long)q.job_id);
+		return START_LATER;
+	}
+	jobqueue_remove(&t->queue, q.job_id, q.seq);
+	hold_devices(s, r);
+	log_event(LOG_DEBUG, "job.started", "job=%lld type=%s devices=%s%s", (long long)r->job_id,
+		s->d->inv.types[type_idx].name, devices, backfilled ? " backfill=1" : "");
+	if (s->ex->zero_time_inline && r->run_until_ms <= r->started_ms) {
+		/* It takes no wall time at all: it completes in this same round
+		 * (both transitions commit together, or neither does). */
+		r->launched = true;
+		job_done(s, r->job_id, JOB_COMPLETED, "completed", r->sim_run > 0 && r->sim_run < r->time_limit ?
+			r->sim_run : r->time_limit, -1);
+	}
+	return START_DONE;
 }
 
 /* Starts the head of t's queue if it fits. Returns true when the queue
@@ -312,45 +507,38 @@ static bool start_head(struct sched *s, int type_idx)
 {
 	struct type_state *t = &s->types[type_idx];
 	const struct queued *head = jobqueue_head(&t->queue);
-	int64_t job_id = head->job_id;
 	if (head->count > t->total - t->busy)
 		return false;
-	bool gone = false;
-	struct running *r = running_for_head(s, type_idx, &gone);
-	if (!r) {
-		if (gone) {
-			jobqueue_pop(&t->queue);
-			return true;
-		}
-		/* A database or memory error: the job stays at the head and is
-		 * tried again at the next scheduling event. */
-		log_event(LOG_ERROR, "sched.start_failed", "job=%lld", (long long)job_id);
-		return false;
+	return start_entry(s, type_idx, *head, false) != START_LATER;
+}
+
+/* The head waits for GPUs: start the jobs behind it that can run now
+ * without delaying anyone ahead (backfill.c). */
+static void backfill(struct sched *s, int type_idx)
+{
+	struct type_state *t = &s->types[type_idx];
+	size_t n = jobqueue_length(&t->queue);
+	if (n < 2 || t->busy >= t->total)
+		return;
+	if (n > BACKFILL_DEPTH)
+		n = BACKFILL_DEPTH;
+	struct bf_job jobs[BACKFILL_DEPTH];
+	struct queued picked[BACKFILL_DEPTH];
+	bool chosen[BACKFILL_DEPTH];
+	double scale = s->ex->time_scale(&s->d->cfg);
+	int64_t now = wall_ms();
+	for (size_t i = 0; i < n; i++) {
+		const struct queued *q = jobqueue_at(&t->queue, i);
+		jobs[i] = (struct bf_job){q->count, (int64_t)((double)q->time_limit * 1000.0 * scale)};
+		picked[i] = *q;
 	}
-	char devices[512];
-	format_devices(r->devices, r->count, devices, sizeof devices);
-	struct start_args a = {s->d, r, devices, r->started_ms / 1000};
-	int rc = batch_run(s->d->batch, start_in_db, &a);
-	if (rc != 0) {
-		running_free(r);
-		if (rc == DB_CONFLICT) {
-			jobqueue_pop(&t->queue); /* no longer APPROVED (cancelled meanwhile): skip it */
-			return true;
-		}
-		log_event(LOG_ERROR, "sched.start_failed", "job=%lld", (long long)job_id);
-		return false;
-	}
-	jobqueue_pop(&t->queue);
-	hold_devices(s, r);
-	log_event(LOG_DEBUG, "job.started", "job=%lld type=%s devices=%s", (long long)r->job_id,
-		s->d->inv.types[type_idx].name, devices);
-	if (s->ex->zero_time_inline && r->run_until_ms <= r->started_ms) {
-		/* It takes no wall time at all: it completes in this same round
-		 * (both transitions commit together, or neither does). */
-		r->launched = true;
-		job_done(s, r->job_id, JOB_COMPLETED, "completed", r->time_limit, -1);
-	}
-	return true;
+	device_free_times(s, t, now, t->est_heap);
+	if (backfill_choose(t->est_heap, t->total, now, jobs, (int)n, chosen) == 0)
+		return;
+	t->est_valid = false; /* est_heap was used as scratch */
+	for (size_t i = 0; i < n; i++)
+		if (chosen[i] && start_entry(s, type_idx, picked[i], true) == START_LATER)
+			return;
 }
 
 struct end_args {
@@ -392,6 +580,8 @@ void sched_pump(struct sched *s)
 			;
 		if (budget < 0)
 			t->dirty = true;
+		else if (s->d->cfg.backfill)
+			backfill(s, i);
 	}
 }
 
@@ -401,6 +591,7 @@ static void launch(struct sched *s, struct running *r)
 	struct exec_spec spec = {
 		.job_id = r->job_id,
 		.owner_id = r->owner_id,
+		.owner_name = r->owner,
 		.gpu_type = s->d->inv.types[r->type_idx].name,
 		.gpu_count = r->count,
 		.devices = r->devices,
@@ -408,6 +599,9 @@ static void launch(struct sched *s, struct running *r)
 		.started_at_ms = r->started_ms,
 		.run_until_ms = r->run_until_ms,
 		.command_json = r->command,
+		.workdir = r->workdir,
+		.env_json = r->env,
+		.sim_run_seconds = r->sim_run,
 	};
 	if (s->ex->launch(s->ex_state, &spec) < 0)
 		job_done(s, r->job_id, JOB_FAILED, "executor could not start the job", 0, -1);
@@ -446,7 +640,7 @@ static int queue_reload_cb(void *arg, const struct job_row *row)
 	struct sched *s = arg;
 	int idx = inventory_find(&s->d->inv, row->gpu_type);
 	if (idx >= 0 && !find_running(s, row->id, NULL))
-		queue_insert(s, row->id, idx, (int)row->gpu_count, row->approve_seq);
+		queue_insert(s, row->id, idx, (int)row->gpu_count, row->time_limit, row->approve_seq);
 	return 0;
 }
 
@@ -480,7 +674,7 @@ void sched_after_commit(struct sched *s, bool committed)
 		e->applied = false;
 	for (int i = 0; i < s->ntypes; i++) {
 		jobqueue_clear(&s->types[i].queue);
-		s->types[i].dirty = true;
+		type_changed(&s->types[i]);
 	}
 	if (db_job_queue(s->d->db, queue_reload_cb, s) < 0)
 		log_event(LOG_ERROR, "sched.resync_failed", "%s", "");
@@ -528,38 +722,37 @@ static void cancel_running(struct sched *s, int64_t job_id, const char *reason)
 		job_done(s, job_id, JOB_CANCELLED, reason, 0, -1);
 }
 
-enum status sched_approve(struct sched *s, int64_t id, int64_t by_user, char *msg, size_t msglen)
+enum status sched_approve(struct sched *s, int64_t id, const struct approver *by, char *msg, size_t msglen)
 {
 	struct job_facts f;
-	enum status st = jobs_approve(s->d, id, by_user, s->seq + 1, &f, msg, msglen);
+	enum status st = jobs_approve(s->d, id, by, s->seq + 1, &f, msg, msglen);
 	if (st != ST_OK)
 		return st;
 	s->seq++;
-	if (queue_insert(s, id, f.type_idx, (int)f.gpu_count, s->seq) < 0) {
+	if (queue_insert(s, id, f.type_idx, (int)f.gpu_count, f.time_limit, s->seq) < 0) {
 		snprintf(msg, msglen, "out of memory");
 		return ST_INTERNAL;
 	}
 	return ST_OK;
 }
 
-enum status sched_cancel(struct sched *s, int64_t id, const char *by, char *msg, size_t msglen)
+enum status sched_cancel(struct sched *s, int64_t id, const char *actor, const char *reason, char *msg,
+	size_t msglen)
 {
-	char why[160];
-	snprintf(why, sizeof why, "cancelled by %s", by);
 	struct job_facts f;
-	enum status st = jobs_cancel(s->d, id, why, &f, msg, msglen);
+	enum status st = jobs_cancel(s->d, id, actor, reason, &f, msg, msglen);
 	if (st != ST_OK)
 		return st;
 	if (f.state == JOB_RUNNING) {
-		cancel_running(s, id, why);
-		log_event(LOG_INFO, "job.cancel_requested", "job=%lld by=%s", (long long)id, by);
+		cancel_running(s, id, reason);
+		log_event(LOG_INFO, "job.cancel_requested", "job=%lld by=%s", (long long)id, actor);
 	} else if (f.state == JOB_APPROVED) {
 		queue_remove(s, id, f.type_idx, f.approve_seq);
 	}
 	return ST_OK;
 }
 
-int sched_cancel_owner(struct sched *s, int64_t owner_id, const char *by, int64_t *count)
+int sched_cancel_owner(struct sched *s, int64_t owner_id, const char *actor, const char *reason, int64_t *count)
 {
 	/* The whole set first: cancelling changes what a query would return,
 	 * and a running job stays live until its executor has ended it. */
@@ -571,7 +764,7 @@ int sched_cancel_owner(struct sched *s, int64_t owner_id, const char *by, int64_
 	int rc = 0;
 	for (size_t i = 0; i < n; i++) {
 		char msg[256];
-		enum status st = sched_cancel(s, ids[i], by, msg, sizeof msg);
+		enum status st = sched_cancel(s, ids[i], actor, reason, msg, sizeof msg);
 		if (st == ST_INTERNAL) {
 			rc = -1;
 			break;
@@ -613,14 +806,17 @@ static int recover_running(void *arg, const struct job_row *row)
 		return -1;
 	r->job_id = row->id;
 	r->owner_id = row->owner_id;
+	r->sim_run = row->sim_run;
+	snprintf(r->owner, sizeof r->owner, "%s", row->owner);
 	r->type_idx = idx;
 	r->count = (int)row->gpu_count;
 	r->time_limit = row->time_limit;
 	r->started_ms = row->started_at * 1000;
 	r->run_until_ms = row->run_until_ms;
-	r->command = row->command ? strdup(row->command) : NULL;
+	bool copied = copy_text(row->command, &r->command) & copy_text(row->workdir, &r->workdir) &
+		copy_text(row->env, &r->env);
 	r->devices = calloc((size_t)r->count, sizeof *r->devices);
-	if (!r->devices) {
+	if (!r->devices || !copied) {
 		running_free(r);
 		return -1;
 	}
@@ -678,7 +874,7 @@ static int cancel_unfit(void *arg)
 	char msg[256], reason[160];
 	struct job_facts f;
 	snprintf(reason, sizeof reason, "cancelled by %s", a->why);
-	return jobs_cancel(a->d, a->id, reason, &f, msg, sizeof msg) == ST_OK ? 0 : -1;
+	return jobs_cancel(a->d, a->id, EVENTS_DAEMON, reason, &f, msg, sizeof msg) == ST_OK ? 0 : -1;
 }
 
 /* A job RUNNING in the database at start: resumed when its executor's jobs
@@ -724,6 +920,6 @@ int sched_start(struct sched *s)
 	int64_t now = wall_ms();
 	each_unlaunched(s, recover_cb, &now);
 	for (int i = 0; i < s->ntypes; i++)
-		s->types[i].dirty = true;
+		type_changed(&s->types[i]);
 	return 0;
 }

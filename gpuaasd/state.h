@@ -20,6 +20,7 @@ struct park;
 struct sched;
 struct ratelimit;
 struct executor;
+struct expiry;
 
 struct daemon {
 	struct config cfg;
@@ -33,6 +34,7 @@ struct daemon {
 	struct dispatcher *disp;
 	struct park *park;
 	struct sched *sched;
+	struct expiry *expiry;
 	struct ratelimit *logins;
 	struct auth_key key;
 	/* A real bcrypt hash at the configured cost that no password matches:

@@ -1,5 +1,7 @@
 /* The connection to gpuaasd: connect with a peer check, one request at a
- * time or pipelined. */
+ * time or pipelined. Reads and writes give up when the shell's Ctrl-C sets
+ * ctl_interrupted; the connection is then closed, which ends whatever the
+ * daemon had parked for it (a wait, a followed log). */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -13,6 +15,71 @@
 #include "common/frame.h"
 #include "common/json.h"
 #include "gpuctl/ctl.h"
+
+volatile sig_atomic_t ctl_interrupted;
+
+/* Reads or writes exactly len bytes. 0, 1 on end of input before the
+ * first byte, or -1 (errno set; EINTR when interrupted). */
+static int full_io(int fd, char *buf, size_t len, bool writing)
+{
+	size_t done = 0;
+	while (done < len) {
+		if (ctl_interrupted) {
+			errno = EINTR;
+			return -1;
+		}
+		ssize_t n = writing ? send(fd, buf + done, len - done, MSG_NOSIGNAL) : read(fd, buf + done, len - done);
+		if (n < 0 && errno == EINTR && !ctl_interrupted)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return done == 0 ? 1 : -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* One frame out: header and payload in one buffer, one write. */
+static int write_frame(int fd, const char *payload, size_t len)
+{
+	char *buf = malloc(FRAME_HEADER + len);
+	if (!buf)
+		return -1;
+	frame_header_encode((uint8_t *)buf, (uint32_t)len);
+	memcpy(buf + FRAME_HEADER, payload, len);
+	int rc = full_io(fd, buf, FRAME_HEADER + len, true);
+	free(buf);
+	return rc == 0 ? 0 : -1;
+}
+
+/* One frame in: 0 and a malloc'd NUL-terminated payload, 1 on a clean
+ * end of input, or -1 (errno: EPROTO for a bad length). */
+static int read_frame(int fd, char **out, size_t *len)
+{
+	uint8_t hdr[FRAME_HEADER];
+	int rc = full_io(fd, (char *)hdr, sizeof hdr, false);
+	if (rc != 0)
+		return rc;
+	uint32_t n = frame_header_decode(hdr);
+	if (n == 0 || n > FRAME_MAX) {
+		errno = EPROTO;
+		return -1;
+	}
+	char *buf = malloc((size_t)n + 1);
+	if (!buf)
+		return -1;
+	if (full_io(fd, buf, n, false) != 0) {
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return 0;
+}
 
 /* The token goes only to a daemon run by root, by us, by the owner of the
  * socket file or by the gpuaas system user: never to whoever managed to
@@ -71,7 +138,10 @@ void ctl_disconnect(struct ctl *c)
 	c->fd = -1;
 }
 
-static enum status send_request(struct ctl *c, const char *op, cJSON *args, bool with_token, int64_t *id)
+/* Sends one request; token: the one to attach (NULL: the cached one when
+ * with_token). */
+static enum status send_request(struct ctl *c, const char *op, cJSON *args, bool with_token, const char *token,
+	int64_t *id)
 {
 	enum status st = ST_OK;
 	char *text = NULL;
@@ -82,10 +152,10 @@ static enum status send_request(struct ctl *c, const char *op, cJSON *args, bool
 		return ST_INTERNAL;
 	}
 	*id = ++c->next_id;
-	cJSON_AddNumberToObject(req, "v", 1);
-	cJSON_AddNumberToObject(req, "id", (double)*id);
+	json_add_int(req, "v", 1);
+	json_add_int(req, "id", *id);
 	cJSON_AddStringToObject(req, "op", op);
-	if (with_token) {
+	if (with_token && !token) {
 		if (!c->token)
 			c->token = token_load(c);
 		if (!c->token) {
@@ -93,8 +163,10 @@ static enum status send_request(struct ctl *c, const char *op, cJSON *args, bool
 			st = ST_UNAUTHENTICATED;
 			goto out;
 		}
-		cJSON_AddStringToObject(req, "token", c->token);
+		token = c->token;
 	}
+	if (token)
+		cJSON_AddStringToObject(req, "token", token);
 	cJSON_AddItemToObject(req, "args", args ? args : cJSON_CreateObject());
 	text = cJSON_PrintUnformatted(req);
 	if (!text) {
@@ -110,7 +182,7 @@ static enum status send_request(struct ctl *c, const char *op, cJSON *args, bool
 	}
 	if ((st = ctl_connect(c)) != ST_OK)
 		goto out;
-	if (frame_write(c->fd, text, len) < 0) {
+	if (write_frame(c->fd, text, len) < 0) {
 		snprintf(c->err, sizeof c->err, "lost the connection to gpuaasd at %s: %s", c->socket_path,
 			strerror(errno));
 		ctl_disconnect(c);
@@ -126,7 +198,7 @@ static enum status read_reply(struct ctl *c, int64_t want_id, cJSON **data, char
 {
 	char *buf = NULL;
 	size_t len = 0;
-	int rc = frame_read(c->fd, &buf, &len);
+	int rc = read_frame(c->fd, &buf, &len);
 	if (rc != 0) {
 		snprintf(err, errlen, "lost the connection to gpuaasd at %s%s%s", c->socket_path, rc < 0 ? ": " : "",
 			rc < 0 ? strerror(errno) : " (closed)");
@@ -184,12 +256,12 @@ enum status ctl_call_text(struct ctl *c, const char *op, cJSON *args, char **tex
 {
 	*text = NULL;
 	int64_t id;
-	enum status st = send_request(c, op, args, true, &id);
+	enum status st = send_request(c, op, args, true, NULL, &id);
 	if (st != ST_OK)
 		return st;
 	char *buf = NULL;
 	size_t n = 0;
-	int rc = frame_read(c->fd, &buf, &n);
+	int rc = read_frame(c->fd, &buf, &n);
 	if (rc != 0) {
 		snprintf(c->err, sizeof c->err, "lost the connection to gpuaasd at %s", c->socket_path);
 		ctl_disconnect(c);
@@ -234,7 +306,18 @@ enum status ctl_call(struct ctl *c, const char *op, cJSON *args, bool with_token
 	if (data)
 		*data = NULL;
 	int64_t id;
-	enum status st = send_request(c, op, args, with_token, &id);
+	enum status st = send_request(c, op, args, with_token, NULL, &id);
+	if (st != ST_OK)
+		return st;
+	return read_reply(c, id, data, c->err, sizeof c->err);
+}
+
+enum status ctl_call_as(struct ctl *c, const char *token, const char *op, cJSON *args, cJSON **data)
+{
+	if (data)
+		*data = NULL;
+	int64_t id;
+	enum status st = send_request(c, op, args, true, token, &id);
 	if (st != ST_OK)
 		return st;
 	return read_reply(c, id, data, c->err, sizeof c->err);
@@ -248,7 +331,7 @@ enum status ctl_call_many(struct ctl *c, const char *op, cJSON **args, size_t n,
 	enum status result = ST_OK;
 	for (; sent < n; sent++) {
 		int64_t id;
-		enum status s = send_request(c, op, args[sent], true, &id);
+		enum status s = send_request(c, op, args[sent], true, NULL, &id);
 		args[sent] = NULL;
 		if (s != ST_OK) {
 			result = s;

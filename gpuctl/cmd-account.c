@@ -1,20 +1,44 @@
-/* Account commands: login, logout, whoami, passwd, quota, admin user*. */
+/* Account commands: login, logout, switch, whoami, passwd, quota. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#include "common/duration.h"
 #include "common/json.h"
 #include "gpuctl/commands.h"
 #include "gpuctl/ctl.h"
+#include "gpuctl/fmt.h"
 
-static void print_quota_lines(const cJSON *q, const char *indent)
+static const char *role_of(const cJSON *u)
 {
-	char b[96];
-	printf("%sremaining: %s\n", indent, fmt_secs(jint(q, "remaining"), b, sizeof b));
-	printf("%sreserved:  %s\n", indent, fmt_secs(jint(q, "reserved"), b, sizeof b));
-	printf("%savailable: %s\n", indent, fmt_secs(jint(q, "available"), b, sizeof b));
+	return cJSON_IsTrue(json_get(u, "is_admin")) ? "admin" : "user";
+}
+
+/* Prints the login's result; previous: the account current before it. */
+static void print_login(const struct ctl *c, const cJSON *data, const char *previous)
+{
+	const cJSON *u = json_get(data, "user");
+	const char *name = jstr(u, "username");
+	if (ctl_structured(c)) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "username", name);
+		cJSON_AddBoolToObject(o, "is_admin", cJSON_IsTrue(json_get(u, "is_admin")));
+		cJSON_AddStringToObject(o, "token_expires_at", jstr(data, "expires_at"));
+		ctl_emit(c, o);
+		cJSON_Delete(o);
+		return;
+	}
+	if (c->out == OUT_NAME) {
+		printf("%s\n", name);
+		return;
+	}
+	char until[96];
+	int64_t now = (int64_t)time(NULL);
+	printf("Logged in as %s (role: %s); the token is valid until %s\n", name, role_of(u),
+		fmt_when_age(fmt_member_time(data, "expires_at"), now, until, sizeof until));
+	if (previous[0] && strcmp(previous, name) != 0)
+		printf("%s's token is kept: gpuctl switch %s goes back\n", previous, previous);
 }
 
 int cmd_login(struct ctl *c, const struct ctl_args *a)
@@ -22,9 +46,8 @@ int cmd_login(struct ctl *c, const struct ctl_args *a)
 	bool from_stdin = args_has(a, "password-stdin");
 	const char *user = a->npos ? a->pos[0] : getenv("USER");
 	if (!user || !*user)
-		return ctl_fail(c, ST_USAGE, "login: give a username (gpuctl login USER)");
-	char password[4096];
-	char prompt[128];
+		return ctl_fail(c, ST_USAGE, "login: give a user name (gpuctl login NAME)");
+	char password[4096], prompt[128], previous[65] = "";
 	snprintf(prompt, sizeof prompt, "Password for %s: ", user);
 	if (read_password(c, prompt, from_stdin, password, sizeof password) < 0)
 		return ctl_report(c, ST_USAGE);
@@ -36,48 +59,141 @@ int cmd_login(struct ctl *c, const struct ctl_args *a)
 	enum status st = ctl_call(c, "auth.login", args, false, &data);
 	if (st != ST_OK)
 		return ctl_report(c, st);
-	const char *token = jstr(data, "token");
+	const char *token = jstr(data, "token"), *name = jstr(json_get(data, "user"), "username");
 	int rc = 0;
-	if (!*token) {
+	if (!*token || !*name) {
 		rc = ctl_fail(c, ST_INTERNAL, "the daemon sent no token");
 		goto out;
 	}
+	/* In a shell started with $GPUAAS_TOKEN, the new identity lives in memory only. */
 	if (!c->in_shell || !getenv("GPUAAS_TOKEN")) {
-		if (token_store(c, token) < 0) {
+		account_current(c, previous, sizeof previous);
+		if (account_save(c, name, token) < 0) {
 			rc = ctl_report(c, ST_INTERNAL);
 			goto out;
 		}
 	}
 	free(c->token);
 	c->token = strdup(token);
-	const cJSON *u = json_get(data, "user");
-	if (c->json) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "username", jstr(u, "username"));
-		cJSON_AddBoolToObject(o, "is_admin", cJSON_IsTrue(json_get(u, "is_admin")));
-		cJSON_AddStringToObject(o, "token_expires_at", jstr(data, "expires_at"));
-		print_json(o);
-		cJSON_Delete(o);
-	} else {
-		printf("Logged in as %s%s (token valid until %s)\n", jstr(u, "username"),
-			cJSON_IsTrue(json_get(u, "is_admin")) ? " (admin)" : "", jstr(data, "expires_at"));
-	}
+	print_login(c, data, previous);
 out:
 	cJSON_Delete(data);
 	return rc;
 }
 
+/* account_list's callback: names of the accounts, with the current one. */
+struct names {
+	char list[512];
+	char current[65];
+	int n;
+	cJSON *arr; /* -o json: [{"username", "current"}] */
+	const struct ctl *c;
+};
+
+static void add_name(void *arg, const char *user, bool current)
+{
+	struct names *nm = arg;
+	size_t len = strlen(nm->list);
+	snprintf(nm->list + len, sizeof nm->list - len, "%s%s", len ? ", " : "", user);
+	if (current)
+		snprintf(nm->current, sizeof nm->current, "%s", user);
+	nm->n++;
+	if (nm->arr) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "username", user);
+		cJSON_AddBoolToObject(o, "current", current);
+		cJSON_AddItemToArray(nm->arr, o);
+	} else if (nm->c && nm->c->out == OUT_NAME) {
+		printf("%s\n", user);
+	} else if (nm->c) {
+		printf("%s %s\n", current ? "*" : " ", user);
+	}
+}
+
 int cmd_logout(struct ctl *c, const struct ctl_args *a)
 {
-	if (token_remove(c) < 0)
+	char name[65];
+	account_current(c, name, sizeof name);
+	if (token_remove(c) < 0 || (name[0] && account_forget(c, name) < 0))
 		return ctl_report(c, ST_INTERNAL);
 	free(c->token);
 	c->token = NULL;
-	if (!c->json)
-		printf("Logged out\n");
-	else
-		printf("{\"logged_out\":true}\n");
+	struct names others = {.n = 0};
+	account_list(c, add_name, &others);
+	if (ctl_structured(c)) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddTrueToObject(o, "logged_out");
+		if (name[0])
+			cJSON_AddStringToObject(o, "username", name);
+		ctl_emit(c, o);
+		cJSON_Delete(o);
+	} else if (c->out != OUT_NAME) {
+		printf("Logged out%s%s\n", name[0] ? " " : "", name);
+		if (others.n)
+			printf("Still kept for this daemon: %s (gpuctl switch NAME)\n", others.list);
+	}
 	return 0;
+}
+
+/* switch without NAME: the accounts kept for this daemon. */
+static int list_accounts(struct ctl *c)
+{
+	struct names nm = {.c = c, .arr = ctl_structured(c) ? cJSON_CreateArray() : NULL};
+	int n = account_list(c, add_name, &nm);
+	if (n < 0) {
+		cJSON_Delete(nm.arr);
+		return ctl_report(c, ST_INTERNAL);
+	}
+	if (nm.arr) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "accounts", nm.arr);
+		ctl_emit(c, o);
+		cJSON_Delete(o);
+	} else if (n == 0) {
+		fprintf(stderr, "no accounts kept for gpuaasd at %s: gpuctl login NAME adds one\n", c->socket_path);
+	}
+	return 0;
+}
+
+int cmd_switch(struct ctl *c, const struct ctl_args *a)
+{
+	if (a->npos == 0)
+		return list_accounts(c);
+	const char *user = a->pos[0];
+	bool missing;
+	char *tok = account_token(c, user, &missing);
+	if (!tok && missing)
+		return ctl_fail(c, ST_UNAUTHENTICATED, "switch: no account '%s' kept for gpuaasd at %s: gpuctl login %s",
+			user, c->socket_path, user);
+	if (!tok)
+		return ctl_report(c, ST_UNAUTHENTICATED);
+	cJSON *data = NULL;
+	enum status st = ctl_call_as(c, tok, "auth.whoami", NULL, &data);
+	int rc = 0;
+	if (st == ST_UNAUTHENTICATED) {
+		char why[sizeof c->err];
+		snprintf(why, sizeof why, "%s", c->err);
+		account_forget(c, user);
+		rc = ctl_fail(c, st, "switch: %s's token no longer works (%s): gpuctl login %s", user, why, user);
+		goto out;
+	}
+	if (st != ST_OK || token_store(c, tok) < 0) {
+		rc = ctl_report(c, st != ST_OK ? st : ST_INTERNAL);
+		goto out;
+	}
+	free(c->token);
+	c->token = tok;
+	tok = NULL;
+	if (ctl_structured(c))
+		ctl_emit(c, data);
+	else if (c->out == OUT_NAME)
+		printf("%s\n", jstr(data, "username"));
+	else
+		printf("Switched to %s (role: %s)\n", jstr(data, "username"), role_of(data));
+out:
+	free(tok);
+	cJSON_Delete(data);
+	return rc;
 }
 
 int cmd_whoami(struct ctl *c, const struct ctl_args *a)
@@ -86,229 +202,91 @@ int cmd_whoami(struct ctl *c, const struct ctl_args *a)
 	enum status st = ctl_call(c, "auth.whoami", NULL, true, &data);
 	if (st != ST_OK)
 		return ctl_report(c, st);
-	if (c->json) {
-		print_json(data);
+	if (ctl_structured(c)) {
+		ctl_emit(c, data);
+	} else if (c->out == OUT_NAME) {
+		printf("%s\n", jstr(data, "username"));
 	} else {
+		char until[96];
 		printf("username: %s\n", jstr(data, "username"));
-		printf("role:     %s\n", cJSON_IsTrue(json_get(data, "is_admin")) ? "admin" : "user");
+		printf("role:     %s\n", role_of(data));
 		printf("quota:\n");
-		print_quota_lines(json_get(data, "quota"), "  ");
-		printf("token expires: %s\n", jstr(data, "token_expires_at"));
+		ctl_print_quota(c, json_get(data, "quota"), "  ");
+		printf("token expires: %s\n", fmt_when_age(fmt_member_time(data, "token_expires_at"),
+						  (int64_t)time(NULL), until, sizeof until));
 	}
 	cJSON_Delete(data);
 	return 0;
+}
+
+/* Reads the old and the new password (twice from a terminal). 0 or an exit code. */
+static int read_passwords(struct ctl *c, bool from_stdin, char *old_pw, char *new_pw, size_t size)
+{
+	char again[4096];
+	if (read_password(c, "Current password: ", from_stdin, old_pw, size) < 0 ||
+	    read_password(c, "New password: ", from_stdin, new_pw, size) < 0)
+		return ctl_report(c, ST_USAGE);
+	if (!password_acceptable(c, new_pw))
+		return EXIT_USAGE;
+	if (from_stdin)
+		return 0;
+	if (read_password(c, "New password again: ", false, again, sizeof again) < 0)
+		return ctl_report(c, ST_USAGE);
+	bool same = strcmp(again, new_pw) == 0;
+	explicit_bzero(again, sizeof again);
+	return same ? 0 : ctl_fail(c, ST_USAGE, "passwd: the new passwords do not match");
 }
 
 int cmd_passwd(struct ctl *c, const struct ctl_args *a)
 {
-	bool from_stdin = args_has(a, "password-stdin");
-	char old_pw[4096], new_pw[4096], again[4096];
-	if (read_password(c, "Current password: ", from_stdin, old_pw, sizeof old_pw) < 0 ||
-	    read_password(c, "New password: ", from_stdin, new_pw, sizeof new_pw) < 0)
-		return ctl_report(c, ST_USAGE);
-	if (!from_stdin) {
-		if (read_password(c, "New password again: ", false, again, sizeof again) < 0)
-			return ctl_report(c, ST_USAGE);
-		if (strcmp(again, new_pw) != 0)
-			return ctl_fail(c, ST_USAGE, "passwd: the new passwords do not match");
-	}
+	char old_pw[4096], new_pw[4096];
+	int rc = read_passwords(c, args_has(a, "password-stdin"), old_pw, new_pw, sizeof old_pw);
+	if (rc != 0)
+		goto wipe;
 	cJSON *args = cJSON_CreateObject();
 	cJSON_AddStringToObject(args, "old_password", old_pw);
 	cJSON_AddStringToObject(args, "new_password", new_pw);
-	explicit_bzero(old_pw, sizeof old_pw);
-	explicit_bzero(new_pw, sizeof new_pw);
 	cJSON *data = NULL;
 	enum status st = ctl_call(c, "auth.passwd", args, true, &data);
-	if (st != ST_OK)
-		return ctl_report(c, st);
-	/* Older tokens are dead now, ours included: keep the fresh one. */
-	const char *token = jstr(data, "token");
-	if (*token && !getenv("GPUAAS_TOKEN")) {
-		if (token_store(c, token) < 0) {
-			cJSON_Delete(data);
-			return ctl_report(c, ST_INTERNAL);
-		}
-		free(c->token);
-		c->token = strdup(token);
+	if (st != ST_OK) {
+		rc = ctl_report(c, st);
+		goto wipe;
 	}
-	if (c->json)
-		printf("{\"username\":\"%s\",\"password_changed\":true}\n", jstr(data, "username"));
-	else
-		printf("Password changed for %s; other sessions must log in again\n", jstr(data, "username"));
+	/* Older tokens are dead now, ours included: keep the fresh one. */
+	const char *token = jstr(data, "token"), *name = jstr(data, "username");
+	if (*token && !getenv("GPUAAS_TOKEN") && account_save(c, name, token) < 0) {
+		rc = ctl_report(c, ST_INTERNAL);
+	} else {
+		free(c->token);
+		c->token = *token ? strdup(token) : NULL;
+		if (ctl_structured(c)) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "username", name);
+			cJSON_AddTrueToObject(o, "password_changed");
+			ctl_emit(c, o);
+			cJSON_Delete(o);
+		} else
+			printf("Password changed for %s; other sessions must log in again\n", name);
+	}
 	cJSON_Delete(data);
-	return 0;
+wipe:
+	explicit_bzero(old_pw, sizeof old_pw);
+	explicit_bzero(new_pw, sizeof new_pw);
+	return rc;
 }
 
 int cmd_quota(struct ctl *c, const struct ctl_args *a)
 {
+	if (c->out == OUT_NAME)
+		return ctl_no_names(c);
 	cJSON *data = NULL;
 	enum status st = ctl_call(c, "quota.get", NULL, true, &data);
 	if (st != ST_OK)
 		return ctl_report(c, st);
-	if (c->json)
-		print_json(data);
+	if (ctl_structured(c))
+		ctl_emit(c, data);
 	else
-		print_quota_lines(data, "");
-	cJSON_Delete(data);
-	return 0;
-}
-
-static int parse_duration_arg(struct ctl *c, const char *what, const char *text, int64_t *out)
-{
-	if (duration_parse(text, out) < 0)
-		return ctl_fail(c, ST_USAGE, "%s: '%s' is not a duration (like 90, 90s, 15m, 2h, 1h30m, 1d)", what,
-			text);
-	return 0;
-}
-
-int cmd_admin_useradd(struct ctl *c, const struct ctl_args *a)
-{
-	bool admin = args_has(a, "admin"), from_stdin = args_has(a, "password-stdin");
-	const char *quota = args_get(a, "quota"), *name = a->pos[0];
-	int64_t q = 0;
-	if (quota && parse_duration_arg(c, "useradd --quota", quota, &q))
-		return EXIT_USAGE;
-	char pw[4096], again[4096], prompt[128];
-	snprintf(prompt, sizeof prompt, "Password for new user %s: ", name);
-	if (read_password(c, prompt, from_stdin, pw, sizeof pw) < 0)
-		return ctl_report(c, ST_USAGE);
-	if (!from_stdin) {
-		if (read_password(c, "Again: ", false, again, sizeof again) < 0)
-			return ctl_report(c, ST_USAGE);
-		if (strcmp(pw, again) != 0)
-			return ctl_fail(c, ST_USAGE, "useradd: the passwords do not match");
-	}
-	cJSON *args = cJSON_CreateObject();
-	cJSON_AddStringToObject(args, "username", name);
-	cJSON_AddStringToObject(args, "password", pw);
-	cJSON_AddBoolToObject(args, "is_admin", admin);
-	cJSON_AddNumberToObject(args, "quota", (double)q);
-	explicit_bzero(pw, sizeof pw);
-	cJSON *data = NULL;
-	enum status st = ctl_call(c, "user.create", args, true, &data);
-	if (st != ST_OK)
-		return ctl_report(c, st);
-	if (c->json)
-		print_json(data);
-	else
-		printf("Created user %s%s\n", jstr(data, "username"), admin ? " (admin)" : "");
-	cJSON_Delete(data);
-	return 0;
-}
-
-int cmd_admin_userdel(struct ctl *c, const struct ctl_args *a)
-{
-	cJSON *args = cJSON_CreateObject();
-	cJSON_AddStringToObject(args, "username", a->pos[0]);
-	cJSON *data = NULL;
-	enum status st = ctl_call(c, "user.delete", args, true, &data);
-	if (st != ST_OK)
-		return ctl_report(c, st);
-	if (c->json)
-		print_json(data);
-	else
-		printf("Deleted user %s (%lld live jobs cancelled)\n", jstr(data, "username"),
-			(long long)jint(data, "jobs_cancelled"));
-	cJSON_Delete(data);
-	return 0;
-}
-
-int cmd_admin_users(struct ctl *c, const struct ctl_args *a)
-{
-	cJSON *data = NULL;
-	enum status st = ctl_call(c, "user.list", NULL, true, &data);
-	if (st != ST_OK)
-		return ctl_report(c, st);
-	if (c->json) {
-		print_json(data);
-	} else {
-		printf("%-32s  %-5s  %12s  %12s  %12s\n", "USERNAME", "ROLE", "REMAINING", "RESERVED", "AVAILABLE");
-		const cJSON *u;
-		cJSON_ArrayForEach(u, json_get(data, "users"))
-		{
-			const cJSON *q = json_get(u, "quota");
-			char rem[32], res[32], avail[32];
-			printf("%-32s  %-5s  %12s  %12s  %12s\n", jstr(u, "username"),
-				cJSON_IsTrue(json_get(u, "is_admin")) ? "admin" : "user",
-				duration_format(jint(q, "remaining"), rem, sizeof rem),
-				duration_format(jint(q, "reserved"), res, sizeof res),
-				duration_format(jint(q, "available"), avail, sizeof avail));
-		}
-	}
-	cJSON_Delete(data);
-	return 0;
-}
-
-int cmd_admin_quota(struct ctl *c, const struct ctl_args *a)
-{
-	const char *set = args_get(a, "set"), *add = args_get(a, "add");
-	if ((!set) == (!add))
-		return ctl_fail(c, ST_USAGE, "usage: gpuctl %s", a->cmd->usage);
-	int64_t v;
-	if (parse_duration_arg(c, set ? "quota --set" : "quota --add", set ? set : add, &v))
-		return EXIT_USAGE;
-	cJSON *args = cJSON_CreateObject();
-	cJSON_AddStringToObject(args, "username", a->pos[0]);
-	cJSON_AddNumberToObject(args, set ? "set" : "add", (double)v);
-	cJSON *data = NULL;
-	enum status st = ctl_call(c, "user.quota", args, true, &data);
-	if (st != ST_OK)
-		return ctl_report(c, st);
-	if (c->json) {
-		print_json(data);
-	} else {
-		printf("%s:\n", jstr(data, "username"));
-		print_quota_lines(json_get(data, "quota"), "  ");
-	}
-	cJSON_Delete(data);
-	return 0;
-}
-
-int cmd_admin_role(struct ctl *c, const struct ctl_args *a)
-{
-	bool admin = args_has(a, "admin"), no_admin = args_has(a, "no-admin");
-	if (admin == no_admin)
-		return ctl_fail(c, ST_USAGE, "usage: gpuctl %s", a->cmd->usage);
-	cJSON *args = cJSON_CreateObject();
-	cJSON_AddStringToObject(args, "username", a->pos[0]);
-	cJSON_AddBoolToObject(args, "is_admin", admin);
-	cJSON *data = NULL;
-	enum status st = ctl_call(c, "user.role", args, true, &data);
-	if (st != ST_OK)
-		return ctl_report(c, st);
-	if (c->json)
-		print_json(data);
-	else
-		printf("%s is now %s\n", jstr(data, "username"), cJSON_IsTrue(json_get(data, "is_admin")) ? "an admin" : "a user");
-	cJSON_Delete(data);
-	return 0;
-}
-
-int cmd_admin_usage(struct ctl *c, const struct ctl_args *a)
-{
-	cJSON *args = cJSON_CreateObject();
-	if (a->npos == 1)
-		cJSON_AddStringToObject(args, "username", a->pos[0]);
-	cJSON *data = NULL;
-	enum status st = ctl_call(c, "usage.report", args, true, &data);
-	if (st != ST_OK)
-		return ctl_report(c, st);
-	if (c->json) {
-		print_json(data);
-	} else {
-		printf("%-32s  %12s  %12s  %12s  %12s  %6s\n", "USERNAME", "GRANTED", "CHARGED", "RESERVED", "REMAINING",
-			"JOBS");
-		const cJSON *u;
-		cJSON_ArrayForEach(u, json_get(data, "users"))
-		{
-			char gr[32], ch[32], res[32], rem[32];
-			printf("%-32s  %12s  %12s  %12s  %12s  %6lld\n", jstr(u, "username"),
-				duration_format(jint(u, "granted"), gr, sizeof gr),
-				duration_format(jint(u, "charged"), ch, sizeof ch),
-				duration_format(jint(u, "reserved"), res, sizeof res),
-				duration_format(jint(u, "remaining"), rem, sizeof rem), (long long)jint(u, "jobs_charged"));
-		}
-	}
+		ctl_print_quota(c, data, "");
 	cJSON_Delete(data);
 	return 0;
 }

@@ -1,9 +1,14 @@
-/* Commands about gpuctl and the daemon themselves: ping, help, and a group
- * name ("admin") given without a known subcommand. */
+/* Commands about gpuctl and the daemon themselves: ping, version, help,
+ * completion, and a group name ("admin") given without a subcommand. */
 #include <stdio.h>
+#include <string.h>
 
 #include "gpuctl/commands.h"
 #include "gpuctl/ctl.h"
+
+/* The completion scripts, embedded at build time from gpuctl/completions/. */
+extern const char gpuctl_completion_bash[];
+extern const char gpuctl_completion_zsh[];
 
 int cmd_ping(struct ctl *c, const struct ctl_args *a)
 {
@@ -12,8 +17,40 @@ int cmd_ping(struct ctl *c, const struct ctl_args *a)
 	cJSON_Delete(data);
 	if (st != ST_OK)
 		return ctl_report(c, st);
-	if (!c->in_shell)
-		printf(c->json ? "{\"pong\":true}\n" : "gpuaasd at %s answers\n", c->socket_path);
+	if (ctl_structured(c)) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddTrueToObject(o, "pong");
+		ctl_emit(c, o);
+		cJSON_Delete(o);
+	} else if (!c->in_shell) {
+		printf("gpuaasd at %s answers\n", c->socket_path);
+	}
+	return 0;
+}
+
+int cmd_version(struct ctl *c, const struct ctl_args *a)
+{
+	cJSON *data = NULL;
+	enum status st = ctl_call(c, "sys.ping", NULL, false, &data);
+	const char *daemon = st == ST_OK ? jstr(data, "version") : "";
+	if (ctl_structured(c)) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "gpuctl", GPUAAS_VERSION);
+		if (*daemon)
+			cJSON_AddStringToObject(o, "gpuaasd", daemon);
+		else
+			cJSON_AddNullToObject(o, "gpuaasd");
+		cJSON_AddStringToObject(o, "socket", c->socket_path);
+		ctl_emit(c, o);
+		cJSON_Delete(o);
+	} else {
+		printf("gpuctl %s\n", GPUAAS_VERSION);
+		if (*daemon)
+			printf("gpuaasd %s at %s\n", daemon, c->socket_path);
+		else
+			fprintf(stderr, "gpuctl: gpuaasd does not answer at %s (%s)\n", c->socket_path, c->err);
+	}
+	cJSON_Delete(data);
 	return 0;
 }
 
@@ -31,9 +68,11 @@ int cmd_help(struct ctl *c, const struct ctl_args *a)
 	}
 	int used = 0;
 	const struct ctl_cmd *cmd = ctl_find(a->npos, a->pos, &used);
-	if (!cmd || used != a->npos)
-		return ctl_fail(c, ST_USAGE, "help: unknown command '%s%s%s'", a->pos[0], a->npos > 1 ? " " : "",
-			a->npos > 1 ? a->pos[1] : "");
+	if (!cmd || used != a->npos || (cmd->flags & CMD_HIDDEN)) {
+		const char *near = suggest_command(a->npos, a->pos);
+		return ctl_fail(c, ST_USAGE, "help: unknown command '%s%s%s'%s%s%s", a->pos[0], a->npos > 1 ? " " : "",
+			a->npos > 1 ? a->pos[1] : "", near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
+	}
 	ctl_print_help(cmd, stdout);
 	return 0;
 }
@@ -44,4 +83,15 @@ int cmd_group(struct ctl *c, const struct ctl_args *a)
 	if (a->npos == 0)
 		return ctl_fail(c, ST_USAGE, "%s: missing subcommand (see gpuctl help %s)", name, name);
 	return ctl_fail(c, ST_USAGE, "%s: unknown subcommand '%s' (see gpuctl help %s)", name, a->pos[0], name);
+}
+
+int cmd_completion(struct ctl *c, const struct ctl_args *a)
+{
+	if (strcmp(a->pos[0], "bash") == 0)
+		fputs(gpuctl_completion_bash, stdout);
+	else if (strcmp(a->pos[0], "zsh") == 0)
+		fputs(gpuctl_completion_zsh, stdout);
+	else
+		return ctl_fail(c, ST_USAGE, "completion: unknown shell '%s' (bash or zsh)", a->pos[0]);
+	return 0;
 }

@@ -1,85 +1,136 @@
-/* The one command table, shared by argv mode and the interactive shell, and
- * what is printed from it: the command list, one command's help and the
- * COMMANDS section of gpuctl(1). */
-#include <stdio.h>
+/* The one command table, shared by argv mode and the interactive shell:
+ * every command with its usage, help, options and handler. What is printed
+ * from it (help, the man page's COMMANDS section) is in help.c. */
 #include <string.h>
 
 #include "gpuctl/commands.h"
 
-/* An option list for the table: OPTS({"gpu", 'g', "TYPE"}, ...). */
+/* An option list for the table: OPTS({"gpu", 'g', "TYPE", "help"}, ...). */
 #define OPTS(...) ((const struct ctl_opt[]){__VA_ARGS__, {0}})
-#define PASSWORD_STDIN {"password-stdin", 0, NULL}
+#define PASSWORD_STDIN {"password-stdin", 0, NULL, "read the password as one line from standard input"}
+#define DURATIONS "90s, 15m, 1h30m, 1.5h, 1d, or Slurm's MM:SS, HH:MM:SS, D-HH[:MM[:SS]]"
+
+const struct ctl_opt ctl_global_opts[] = {
+	{"socket", 's', "PATH", "the daemon's socket (default: $GPUAAS_SOCKET, else /run/gpuaas/gpuaasd.sock "
+		"when it exists, else the per-user socket)"},
+	{"json", 'j', NULL, "print JSON, the wire protocol's objects (as -o json)"},
+	{"output", 'o', "FORMAT", "json, yaml, wide (more columns) or name (ids or names only, one a line)"},
+	{"help", 'h', NULL, "show the command list, or a command's help"},
+	{"version", 0, NULL, "show gpuctl's version"},
+	{0},
+};
 
 const struct ctl_cmd ctl_commands[] = {
-	{"login", "login [USER] [--password-stdin]",
-		"Log in as USER (default: $USER). The password is asked without echo, or read as one line from "
-		"standard input with --password-stdin. The token is cached (see FILES in gpuctl(1)).",
+	{"login", "login [NAME] [--password-stdin]",
+		"Log in as NAME (default: $USER) and make that account the current one. The password is asked "
+		"without echo. Each account's token is kept per daemon, so logging in as someone else forgets "
+		"nobody: gpuctl switch goes back (see FILES in gpuctl(1)).",
 		OPTS(PASSWORD_STDIN), 0, 1, CMD_IDENTITY, cmd_login},
-	{"logout", "logout", "Forget the cached token.", NULL, 0, 0, CMD_IDENTITY, cmd_logout},
+	{"logout", "logout", "Forget the current account's token.", NULL, 0, 0, CMD_IDENTITY, cmd_logout},
+	{"switch", "switch [NAME]",
+		"Make NAME's account, logged in earlier on this daemon, the current one. Without NAME, list the "
+		"accounts kept for this daemon; the current one is marked with '*'.",
+		NULL, 0, 1, CMD_IDENTITY, cmd_switch},
 	{"whoami", "whoami", "Show your user name, role, quota and when your token expires.", NULL, 0, 0, 0,
 		cmd_whoami},
 	{"passwd", "passwd [--password-stdin]",
-		"Change your password. With --password-stdin, standard input holds two lines: the old password, then "
-		"the new one. Every older token of yours stops working; this session gets a fresh one.",
-		OPTS(PASSWORD_STDIN), 0, 0, 0, cmd_passwd},
-	{"submit", "submit [--gpu TYPE] [--count N] [--time DURATION] [--name NAME] [-- CMD [ARG...]]",
-		"Ask for GPU time. Prints the new job's id (the whole job with --json). Defaults: the first GPU type "
-		"of the inventory, 1 GPU, the daemon's default time. The job reserves count x time GPU-seconds of "
-		"your quota and waits for an admin's approval.",
-		OPTS({"gpu", 'g', "TYPE"}, {"count", 'c', "N"}, {"time", 't', "DURATION"}, {"name", 'n', "NAME"}), 0, 0,
-		CMD_REST, cmd_submit},
-	{"list", "list [-a|--all] [--state S[,S...]] [--user NAME] [-n|--limit N] [-q|--quiet]",
-		"List your jobs, newest first (admins: --all or --user NAME for others'). -q prints ids only.",
-		OPTS({"all", 'a', NULL}, {"state", 0, "STATE"}, {"user", 'u', "NAME"}, {"limit", 'n', "N"},
-			{"quiet", 'q', NULL}),
+		"Change your password (at least 8 characters). Every older token of yours stops working; this "
+		"session gets a fresh one.",
+		OPTS({"password-stdin", 0, NULL, "read two lines from standard input: the old password, then the new one"}),
+		0, 0, 0, cmd_passwd},
+	{"submit", "submit [OPTIONS] [-- CMD [ARG...]]",
+		"Ask for GPU time. Prints the new job's id alone (-o json: the whole job). The job reserves count x "
+		"time GPU-seconds of your quota and waits for an admin's approval. The job's command comes after --.",
+		OPTS({"gpu", 'g', "TYPE", "GPU type, in any case (default: the first type of the inventory)"},
+			{"count", 'c', "N", "how many GPUs (default 1)"},
+			{"time", 't', "DURATION", "time limit: " DURATIONS " (default: the daemon's)"},
+			{"name", 'n', "NAME", "a name for the job"},
+			{"like", 0, "ID", "start from job ID's type, count, time, name and command; what you give wins"}),
+		0, 0, CMD_REST, cmd_submit},
+	{"list", "list [-a] [-u NAME] [--state S,...] [--name PATTERN] [-n N] [-q]",
+		"List your jobs, newest first: the time limit (TIME), how long a running job has run (ELAPSED) and "
+		"when each was created. -o wide adds when jobs started and end, and why they wait or ended. In a "
+		"terminal, a list cut at -n says so on standard error.",
+		OPTS({"all", 'a', NULL, "every user's jobs (admins)"}, {"user", 'u', "NAME", "NAME's jobs (admins)"},
+			{"state", 0, "S,...", "only jobs in these states: PENDING, APPROVED, RUNNING, COMPLETED, FAILED, "
+				"CANCELLED, REJECTED"},
+			{"name", 0, "PATTERN", "only jobs whose name matches PATTERN (*, ?, [...] as in the shell)"},
+			{"limit", 'n', "N", "at most N jobs (default 100, at most 1000000)"},
+			{"quiet", 'q', NULL, "ids only, one a line"}),
 		0, 0, 0, cmd_list},
-	{"show", "show ID", "Show one job in full.", NULL, 1, 1, CMD_JOB_IDS, cmd_show},
-	{"cancel", "cancel ID...",
+	{"show", "show ID",
+		"Show one job in full; a running job says when it ends at the latest (its start plus its time "
+		"limit).",
+		NULL, 1, 1, CMD_JOB_IDS, cmd_show},
+	{"cancel", "cancel (ID... | --all | --state S,...) [--yes]",
 		"Cancel jobs (yours, or any as admin) that are PENDING, APPROVED or RUNNING. A job cancelled before "
-		"it started costs nothing; a running one is charged what it ran.",
-		NULL, 1, CTL_MANY, CMD_JOB_IDS, cmd_cancel},
+		"it started costs nothing; a running one is charged what it ran. --all and --state cancel your own "
+		"live jobs, after asking in a terminal.",
+		OPTS({"all", 'a', NULL, "every live job of yours"},
+			{"state", 0, "S,...", "your jobs in these states (PENDING, APPROVED, RUNNING)"},
+			{"yes", 'y', NULL, "do not ask first"}),
+		0, CTL_MANY, CMD_JOB_IDS | CMD_LIVE_IDS, cmd_cancel},
 	{"wait", "wait ID... [--timeout DURATION]",
-		"Wait until every job is final. Exit 0 if all COMPLETED, 1 if one ended otherwise, 8 on timeout.",
-		OPTS({"timeout", 't', "DURATION"}), 1, CTL_MANY, CMD_JOB_IDS, cmd_wait},
-	{"logs", "logs ID [-f|--follow]",
-		"Print a job's output (executor local). With -f, keep printing as the job writes until it ends.",
-		OPTS({"follow", 'f', NULL}), 1, 1, CMD_JOB_IDS, cmd_logs},
-	{"gpus", "gpus", "Show the GPU inventory per type: total, busy, free.", NULL, 0, 0, 0, cmd_gpus},
-	{"quota", "quota", "Show your GPU-seconds: remaining, reserved by live jobs, available.", NULL, 0, 0, 0,
+		"Wait until every job is final. Exit 0 if all COMPLETED, 1 if one ended otherwise (its reason is "
+		"printed), 8 on timeout.",
+		OPTS({"timeout", 't', "DURATION", "give up after DURATION (exit 8)"}), 1, CTL_MANY, CMD_JOB_IDS,
+		cmd_wait},
+	{"logs", "logs ID [-f] [--tail N] [-t]",
+		"Print a job's output (executor local). A job that has not started, or that wrote nothing (every job "
+		"of the simulated executor), is explained on standard error.",
+		OPTS({"follow", 'f', NULL, "keep printing as the job writes, until it ends"},
+			{"tail", 'n', "N", "only the last N lines (then follow with -f)"},
+			{"timestamps", 't', NULL, "start each line with the local time gpuctl received it"}),
+		1, 1, CMD_JOB_IDS, cmd_logs},
+	{"gpus", "gpus", "Show the GPU inventory per type (total, busy, free) and which job holds each device.", NULL,
+		0, 0, 0, cmd_gpus},
+	{"quota", "quota", "Show your GPU-hours: remaining, reserved by live jobs, available.", NULL, 0, 0, 0,
 		cmd_quota},
 	{"admin", "admin COMMAND [ARG...]", "Administration: jobs waiting for approval, users and their quota.",
 		NULL, 0, CTL_MANY, CMD_GROUP, cmd_group},
-	{"admin pending", "admin pending [-q]", "List every PENDING job, oldest first.", OPTS({"quiet", 'q', NULL}),
-		0, 0, 0, cmd_admin_pending},
+	{"admin pending", "admin pending [-q]", "List every PENDING job, oldest first.",
+		OPTS({"quiet", 'q', NULL, "ids only, one a line"}), 0, 0, 0, cmd_admin_pending},
 	{"admin approve", "admin approve ID...", "Approve PENDING jobs: they queue for GPUs.", NULL, 1, CTL_MANY,
-		CMD_JOB_IDS, cmd_admin_approve},
+		CMD_JOB_IDS | CMD_PENDING_IDS, cmd_admin_approve},
 	{"admin reject", "admin reject ID... [--reason TEXT]", "Reject PENDING jobs; their reservation is released.",
-		OPTS({"reason", 'r', "TEXT"}), 1, CTL_MANY, CMD_JOB_IDS, cmd_admin_reject},
+		OPTS({"reason", 'r', "TEXT", "why, for the job's owner"}), 1, CTL_MANY, CMD_JOB_IDS | CMD_PENDING_IDS,
+		cmd_admin_reject},
 	{"admin useradd", "admin useradd NAME [--admin] [--quota DURATION] [--password-stdin]",
-		"Create a user (names: lower-case letters, digits, '_', '.', '-', up to 32). The password is asked "
-		"twice, or read as one line with --password-stdin.",
-		OPTS({"admin", 0, NULL}, {"quota", 0, "DURATION"}, PASSWORD_STDIN), 1, 1, 0, cmd_admin_useradd},
+		"Create a user (names: lower-case letters, digits, '_', '.', '-', up to 32). The password (at least "
+		"8 characters) is asked twice.",
+		OPTS({"admin", 0, NULL, "with the admin role"},
+			{"quota", 0, "DURATION", "GPU time to grant, such as 10h (default 0)"}, PASSWORD_STDIN),
+		1, 1, 0, cmd_admin_useradd},
 	{"admin userdel", "admin userdel NAME",
 		"Delete a user: their tokens stop working and their live jobs are cancelled. History stays.", NULL, 1, 1,
 		0, cmd_admin_userdel},
 	{"admin users", "admin users", "List users with role and quota.", NULL, 0, 0, 0, cmd_admin_users},
 	{"admin quota", "admin quota NAME (--set DURATION | --add DURATION)",
-		"Set a user's remaining GPU-seconds, or grant more. Every change is kept in the quota ledger.",
-		OPTS({"set", 0, "DURATION"}, {"add", 0, "DURATION"}), 1, 1, 0, cmd_admin_quota},
+		"Set a user's remaining GPU time, or grant more. Every change is kept in the quota ledger.",
+		OPTS({"set", 0, "DURATION", "make the remaining quota DURATION"},
+			{"add", 0, "DURATION", "grant DURATION more"}),
+		1, 1, 0, cmd_admin_quota},
 	{"admin role", "admin role NAME (--admin | --no-admin)",
 		"Grant or remove the admin role; effective at the user's next request.",
-		OPTS({"admin", 0, NULL}, {"no-admin", 0, NULL}), 1, 1, 0, cmd_admin_role},
-	{"admin usage", "admin usage [USER]", "GPU-seconds granted, charged and reserved per user, from the quota ledger.",
+		OPTS({"admin", 0, NULL, "grant the admin role"}, {"no-admin", 0, NULL, "remove it"}), 1, 1, 0,
+		cmd_admin_role},
+	{"admin usage", "admin usage [USER]", "GPU-hours granted, charged and reserved per user, from the quota ledger.",
 		NULL, 0, 1, 0, cmd_admin_usage},
 	{"shell", "shell",
 		"An interactive prompt (\"user@gpuaas> \") running the same commands without \"gpuctl\", over one "
 		"connection. History is kept in ${XDG_STATE_HOME:-~/.local/state}/gpuaas/history (passwords are never "
-		"part of a command line, so never in it). Tab completes commands, options, GPU types and job ids. help "
-		"lists commands; exit or Ctrl-D leaves.",
+		"part of a command line, so never in it). Tab completes commands, options, GPU types and job ids. "
+		"Ctrl-C cancels the line being typed or the command running; exit or Ctrl-D leaves.",
 		NULL, 0, 0, 0, cmd_shell},
 	{"ping", "ping", "Check that the daemon answers (exit 0) or not (exit 7). For health checks.", NULL, 0, 0, 0,
 		cmd_ping},
-	{"help", "help [COMMAND]", "Show the command list, or one command.", OPTS({"man", 0, NULL}), 0, 2,
+	{"version", "version", "Show gpuctl's version and the daemon's (when it answers).", NULL, 0, 0, 0,
+		cmd_version},
+	{"completion", "completion (bash | zsh)",
+		"Print the completion script for bash or zsh, for example: source <(gpuctl completion bash).", NULL, 1,
+		1, 0, cmd_completion},
+	{"help", "help [COMMAND]", "Show the command list, or one command.",
+		OPTS({"man", 0, NULL, "print the COMMANDS section of gpuctl(1) in scdoc (for the build)"}), 0, 2,
 		CMD_COMMANDS, cmd_help},
 	{"__complete", "__complete WORD... -- CURRENT",
 		"Completion candidates for the bash and zsh scripts: WORDs are the words typed after \"gpuctl\", "
@@ -113,54 +164,4 @@ bool ctl_cmd_listed(const struct ctl_cmd *cmd)
 {
 	/* A group is listed through its subcommands. */
 	return !(cmd->flags & (CMD_HIDDEN | CMD_GROUP));
-}
-
-void ctl_print_help(const struct ctl_cmd *cmd, FILE *out)
-{
-	fprintf(out, "Usage: gpuctl [-s SOCKET] [-j] %s\n\n%s\n", cmd->usage, cmd->help);
-	if (!(cmd->flags & CMD_GROUP))
-		return;
-	size_t len = strlen(cmd->name);
-	fprintf(out, "\nCommands:\n");
-	for (const struct ctl_cmd *c = ctl_commands; c->name; c++)
-		if (strncmp(c->name, cmd->name, len) == 0 && c->name[len] == ' ' && ctl_cmd_listed(c))
-			fprintf(out, "  %s\n", c->usage);
-}
-
-void ctl_print_usage(FILE *out)
-{
-	fprintf(out, "Usage: gpuctl [-s|--socket PATH] [-j|--json] COMMAND [ARGS...]\n"
-		     "       gpuctl help [COMMAND]    gpuctl --version\n\n"
-		     "GPU-as-a-Service client: ask for GPU time, wait for approval, run, get charged.\n\n"
-		     "Commands:\n");
-	for (const struct ctl_cmd *c = ctl_commands; c->name; c++)
-		if (ctl_cmd_listed(c))
-			fprintf(out, "  %s\n", c->usage);
-	fprintf(out, "\nExit codes: 0 ok, 1 failed, 2 usage, 3 not authenticated, 4 forbidden, 5 not found,\n"
-		     "6 quota exceeded, 7 daemon unreachable, 8 timed out, 9 try again later.\n"
-		     "See gpuctl(1).\n");
-}
-
-/* Writes s escaped for scdoc (which gives '*', '_' and '\\' meaning). */
-static void scd_escaped(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '*' || *s == '_' || *s == '\\')
-			fputc('\\', out);
-		fputc(*s, out);
-	}
-}
-
-void ctl_print_man(FILE *out)
-{
-	/* The same entries as the command list, so the two never disagree. */
-	for (const struct ctl_cmd *c = ctl_commands; c->name; c++) {
-		if (!ctl_cmd_listed(c))
-			continue;
-		fputc('*', out);
-		scd_escaped(out, c->usage);
-		fprintf(out, "*\n\t");
-		scd_escaped(out, c->help);
-		fprintf(out, "\n\n");
-	}
 }

@@ -1,11 +1,15 @@
 /* Completion candidates from the command table: commands, group
- * subcommands, each command's options, option values (GPU types, job
- * states) and job ids. One implementation for the readline shell and for the
- * bash/zsh scripts (gpuctl __complete). */
+ * subcommands, each command's options and the global ones, option values
+ * (GPU types in the case typed, job states, output formats, duration
+ * examples) and job ids (only live ones for cancel, PENDING ones for
+ * approve and reject). One implementation for the readline shell and for
+ * the bash/zsh scripts (gpuctl __complete). */
 #include "gpuctl/complete.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/json.h"
 #include "gpuctl/commands.h"
@@ -61,38 +65,67 @@ static void offer_command_words(struct filter *f, char **words, int n)
 		offer_subcommands(f, cmd);
 }
 
+/* GPU types in any case: "t" offers "t4", "T" offers "T4". */
 static void offer_gpu_types(struct ctl *c, struct filter *f)
 {
 	cJSON *data = NULL;
 	if (ctl_call(c, "gpu.list", NULL, true, &data) != ST_OK)
 		return;
+	bool lower = false;
+	for (const char *p = f->text; *p; p++)
+		lower |= islower((unsigned char)*p) != 0;
 	const cJSON *g;
-	cJSON_ArrayForEach(g, json_get(data, "gpus")) offer(f, jstr(g, "type"));
+	cJSON_ArrayForEach(g, json_get(data, "gpus"))
+	{
+		char type[64];
+		snprintf(type, sizeof type, "%s", jstr(g, "type"));
+		if (strncasecmp(type, f->text, strlen(f->text)) != 0)
+			continue;
+		for (char *p = type; lower && *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		f->add(f->arg, type);
+	}
 	cJSON_Delete(data);
 }
 
-static void offer_job_ids(struct ctl *c, struct filter *f)
+/* Job ids: yours (an admin's: everyone's for approve and reject), only
+ * those in states when given. */
+static void offer_job_ids(struct ctl *c, struct filter *f, const char *states, bool all)
 {
 	cJSON *args = cJSON_CreateObject();
-	cJSON_AddNumberToObject(args, "limit", 200);
+	json_add_int(args, "limit", 200);
 	cJSON_AddTrueToObject(args, "brief");
+	if (states)
+		cJSON_AddStringToObject(args, "states", states);
+	if (all)
+		cJSON_AddTrueToObject(args, "all");
 	cJSON *data = NULL;
 	if (ctl_call(c, "job.list", args, true, &data) != ST_OK)
 		return;
 	const cJSON *j;
 	cJSON_ArrayForEach(j, json_get(data, "jobs"))
 	{
-		char id[32];
-		snprintf(id, sizeof id, "%lld", (long long)cJSON_GetArrayItem(j, 0)->valuedouble);
-		offer(f, id);
+		const cJSON *id = cJSON_GetArrayItem(j, 0);
+		char buf[32];
+		if (!cJSON_IsNumber(id))
+			continue;
+		snprintf(buf, sizeof buf, "%lld", (long long)id->valuedouble);
+		offer(f, buf);
 	}
 	cJSON_Delete(data);
 }
 
-/* The option of cmd that word names ("--gpu", "-g"), or NULL. */
-static const struct ctl_opt *opt_named(const struct ctl_cmd *cmd, const char *word)
+/* The accounts kept for this daemon (switch NAME). */
+static void offer_account(void *arg, const char *user, bool current)
 {
-	for (const struct ctl_opt *o = cmd->opts; o && o->lng; o++)
+	(void)current;
+	offer(arg, user);
+}
+
+/* The option of opts that word names ("--gpu", "-g"), or NULL. */
+static const struct ctl_opt *opt_named(const struct ctl_opt *opts, const char *word)
+{
+	for (const struct ctl_opt *o = opts; o && o->lng; o++)
 		if ((word[1] == '-' && strcmp(word + 2, o->lng) == 0) || (o->shrt && word[1] == o->shrt && !word[2]))
 			return o;
 	return NULL;
@@ -103,17 +136,50 @@ static void offer_values(struct ctl *c, struct filter *f, const struct ctl_opt *
 {
 	static const char *const states[] = {"PENDING", "APPROVED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED",
 		"REJECTED"};
+	static const char *const formats[] = {"json", "yaml", "wide", "name"};
+	/* Durations: examples of each form (a bare number is refused). */
+	static const char *const durations[] = {"30s", "15m", "1h", "1h30m", "1.5h", "12h", "1d", "30:00", "2:00:00",
+		"1-00:00:00"};
 	if (strcmp(o->arg, "TYPE") == 0)
 		offer_gpu_types(c, f);
-	else if (strcmp(o->arg, "STATE") == 0)
+	else if (strcmp(o->arg, "S,...") == 0)
 		for (size_t k = 0; k < sizeof states / sizeof states[0]; k++)
 			offer(f, states[k]);
+	else if (strcmp(o->arg, "FORMAT") == 0)
+		for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++)
+			offer(f, formats[k]);
+	else if (strcmp(o->arg, "DURATION") == 0)
+		for (size_t k = 0; k < sizeof durations / sizeof durations[0]; k++)
+			offer(f, durations[k]);
+	else if (strcmp(o->arg, "ID") == 0)
+		offer_job_ids(c, f, NULL, false);
+}
+
+/* Positionals of cmd: commands, job ids, shells, accounts. */
+static void offer_positionals(struct ctl *c, struct filter *f, const struct ctl_cmd *cmd, char **words, int n)
+{
+	if (cmd->flags & CMD_COMMANDS)
+		offer_command_words(f, words, n);
+	else if (cmd->flags & CMD_LIVE_IDS)
+		offer_job_ids(c, f, "PENDING,APPROVED,RUNNING", false);
+	else if (cmd->flags & CMD_PENDING_IDS)
+		offer_job_ids(c, f, "PENDING", true);
+	else if (cmd->flags & CMD_JOB_IDS)
+		offer_job_ids(c, f, NULL, false);
+	else if (strcmp(cmd->name, "completion") == 0 && n == 0) {
+		offer(f, "bash");
+		offer(f, "zsh");
+	} else if (strcmp(cmd->name, "switch") == 0 && n == 0)
+		account_list(c, offer_account, f);
 }
 
 /* Candidates after cmd's name: option values, options, positionals. */
 static void complete_args(struct ctl *c, struct filter *f, const struct ctl_cmd *cmd, char **words, int n)
 {
-	const struct ctl_opt *prev = n > 0 && words[n - 1][0] == '-' ? opt_named(cmd, words[n - 1]) : NULL;
+	const char *last = n > 0 ? words[n - 1] : "";
+	const struct ctl_opt *prev = last[0] == '-' ? opt_named(cmd->opts, last) : NULL;
+	if (!prev && last[0] == '-')
+		prev = opt_named(ctl_global_opts, last);
 	if (prev && prev->arg) {
 		offer_values(c, f, prev);
 		return;
@@ -123,38 +189,60 @@ static void complete_args(struct ctl *c, struct filter *f, const struct ctl_cmd 
 		if (strcmp(words[k], "--") == 0)
 			return;
 	if (f->text[0] == '-') {
-		char opt[64];
-		for (const struct ctl_opt *o = cmd->opts; o && o->lng; o++) {
-			snprintf(opt, sizeof opt, "--%s", o->lng);
-			offer(f, opt);
-		}
-		offer(f, "--help");
+		const struct ctl_opt *lists[2] = {cmd->opts, ctl_global_opts};
+		for (int l = 0; l < 2; l++)
+			for (const struct ctl_opt *o = lists[l]; o && o->lng; o++) {
+				char opt[64];
+				snprintf(opt, sizeof opt, "--%s", o->lng);
+				offer(f, opt);
+			}
 		return;
 	}
-	if (cmd->flags & CMD_COMMANDS)
-		offer_command_words(f, words, n);
-	else if (cmd->flags & CMD_JOB_IDS)
-		offer_job_ids(c, f);
+	/* Positionals typed so far (option words and their values skipped). */
+	int npos = 0;
+	for (int k = 0; k < n; k++) {
+		const struct ctl_opt *o = words[k][0] == '-' ? opt_named(cmd->opts, words[k]) : NULL;
+		if (!o && words[k][0] == '-')
+			o = opt_named(ctl_global_opts, words[k]);
+		if (o && o->arg)
+			k++;
+		else if (words[k][0] != '-')
+			npos++;
+	}
+	offer_positionals(c, f, cmd, words, npos);
+}
+
+/* Steps over global options (and their values) before the command. */
+static int skip_globals(char **words, int n)
+{
+	int i = 0;
+	while (i < n && words[i][0] == '-') {
+		const struct ctl_opt *o = opt_named(ctl_global_opts, words[i]);
+		i += o && o->arg ? 2 : 1;
+	}
+	return i < n ? i : n;
 }
 
 void ctl_complete(struct ctl *c, char **words, int n, const char *text, void (*add)(void *arg, const char *s),
 	void *arg)
 {
 	struct filter f = {text, add, arg};
-	/* Global options come first: step over them. */
-	int i = 0;
-	while (i < n && words[i][0] == '-') {
-		if (strcmp(words[i], "-s") == 0 || strcmp(words[i], "--socket") == 0)
-			i++;
-		i++;
+	int i = skip_globals(words, n);
+	words += i;
+	n -= i;
+	if (n == 0 && i > 0 && words[-1][0] == '-') {
+		const struct ctl_opt *o = opt_named(ctl_global_opts, words[-1]);
+		if (o && o->arg) {
+			offer_values(c, &f, o);
+			return;
+		}
 	}
-	words += i < n ? i : n;
-	n -= i < n ? i : n;
 	if (n == 0 && text[0] == '-') {
-		offer(&f, "--json");
-		offer(&f, "--socket");
-		offer(&f, "--help");
-		offer(&f, "--version");
+		for (const struct ctl_opt *o = ctl_global_opts; o->lng; o++) {
+			char opt[64];
+			snprintf(opt, sizeof opt, "--%s", o->lng);
+			offer(&f, opt);
+		}
 		return;
 	}
 	int used = 0;

@@ -15,6 +15,22 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
+/* "unknown command 'lsit'; did you mean list?" */
+static int unknown_command(struct ctl *c, int argc, char **argv)
+{
+	const char *near = suggest_command(argc, argv);
+	int used = 0;
+	const struct ctl_cmd *group = ctl_find(1, argv, &used);
+	if (group && (group->flags & CMD_GROUP) && argc >= 2)
+		return near ? ctl_fail(c, ST_USAGE, "%s: unknown subcommand '%s'; did you mean %s %s?", argv[0], argv[1],
+				      argv[0], near)
+			    : ctl_fail(c, ST_USAGE, "%s: unknown subcommand '%s' (see gpuctl help %s)", argv[0], argv[1],
+				      argv[0]);
+	if (near)
+		return ctl_fail(c, ST_USAGE, "unknown command '%s'; did you mean %s?", argv[0], near);
+	return ctl_fail(c, ST_USAGE, "unknown command '%s' (see gpuctl help)", argv[0]);
+}
+
 int ctl_run(struct ctl *c, int argc, char **argv)
 {
 	if (argc < 1) {
@@ -23,8 +39,8 @@ int ctl_run(struct ctl *c, int argc, char **argv)
 	}
 	int used = 0;
 	const struct ctl_cmd *cmd = ctl_find(argc, argv, &used);
-	if (!cmd)
-		return ctl_fail(c, ST_USAGE, "unknown command '%s' (see gpuctl help)", argv[0]);
+	if (!cmd || ((cmd->flags & CMD_GROUP) && argc > 1 && argv[1][0] != '-'))
+		return unknown_command(c, argc, argv);
 	argc -= used;
 	argv += used;
 	if (!(cmd->flags & CMD_RAW) && wants_help(argc, argv)) {
@@ -32,11 +48,17 @@ int ctl_run(struct ctl *c, int argc, char **argv)
 		return 0;
 	}
 	struct ctl_args a;
+	c->cmd = cmd;
 	int rc = ctl_args_parse(c, cmd, argc, argv, &a);
 	if (rc != 0)
 		goto out;
+	if (a.version) {
+		printf("gpuctl %s\n", GPUAAS_VERSION);
+		goto out;
+	}
 	rc = cmd->fn(c, &a);
 out:
 	ctl_args_free(&a);
+	c->cmd = NULL;
 	return rc;
 }

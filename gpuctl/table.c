@@ -1,201 +1,130 @@
+/* Text tables sized to their content (table.h). */
 #include "gpuctl/table.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "common/duration.h"
-#include "common/json.h"
-#include "common/strbuf.h"
+#define BLOCK_BYTES 65536
 
-static void skip_ws(char **p)
+struct table_block {
+	struct table_block *next;
+	size_t used, size;
+	char data[];
+};
+
+void table_init(struct table *t, int ncols, const char *const *heads)
 {
-	while (**p == ' ' || **p == '\n' || **p == '\t' || **p == '\r')
-		(*p)++;
-}
-
-static bool lit(char **p, const char *s)
-{
-	skip_ws(p);
-	size_t n = strlen(s);
-	if (strncmp(*p, s, n) != 0)
-		return false;
-	*p += n;
-	return true;
-}
-
-static bool parse_int(char **p, int64_t *out)
-{
-	skip_ws(p);
-	char *s = *p;
-	bool neg = *s == '-';
-	if (neg)
-		s++;
-	if (*s < '0' || *s > '9')
-		return false;
-	int64_t v = 0;
-	while (*s >= '0' && *s <= '9') {
-		if (v > (INT64_MAX - 9) / 10)
-			return false;
-		v = v * 10 + (*s++ - '0');
+	memset(t, 0, sizeof *t);
+	t->ncols = ncols > TABLE_MAX_COLS ? TABLE_MAX_COLS : ncols;
+	for (int i = 0; i < t->ncols; i++) {
+		t->right[i] = heads[i][0] == '>';
+		t->heads[i] = heads[i] + (t->right[i] ? 1 : 0);
 	}
-	if (*s == '.' || *s == 'e' || *s == 'E')
-		return false;
-	*out = neg ? -v : v;
-	*p = s;
-	return true;
 }
 
-static int hexval(char c)
+/* n bytes of the arena that never move; NULL when memory runs out. */
+static char *arena_take(struct table *t, size_t n)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static bool read_hex4(const char *s, unsigned *out)
-{
-	unsigned v = 0;
-	for (int i = 0; i < 4; i++) {
-		int h = hexval(s[i]);
-		if (h < 0)
-			return false;
-		v = v << 4 | (unsigned)h;
+	struct table_block *b = t->arena;
+	if (!b || b->size - b->used < n) {
+		size_t size = n > BLOCK_BYTES ? n : BLOCK_BYTES;
+		b = malloc(sizeof *b + size);
+		if (!b)
+			return NULL;
+		b->next = t->arena;
+		b->used = 0;
+		b->size = size;
+		t->arena = b;
 	}
-	*out = v;
-	return true;
+	char *p = b->data + b->used;
+	b->used += n;
+	return p;
 }
 
-/* Decodes a JSON string in place (the output never outgrows the input). */
-static bool parse_str(char **p, const char **out)
+/* Width in characters of s, and whether it holds control characters. */
+static uint32_t measure(const char *s, size_t *len, bool *control)
 {
-	skip_ws(p);
-	if (**p != '"')
-		return false;
-	char *r = *p + 1, *w = r;
-	*out = w;
-	while (*r != '"') {
-		unsigned char c = (unsigned char)*r;
-		if (c == '\0' || c < 0x20)
-			return false;
-		if (c != '\\') {
-			*w++ = *r++;
-			continue;
-		}
-		r++;
-		switch (*r) {
-		case '"': *w++ = '"'; r++; break;
-		case '\\': *w++ = '\\'; r++; break;
-		case '/': *w++ = '/'; r++; break;
-		case 'b': *w++ = '\b'; r++; break;
-		case 'f': *w++ = '\f'; r++; break;
-		case 'n': *w++ = '\n'; r++; break;
-		case 'r': *w++ = '\r'; r++; break;
-		case 't': *w++ = '\t'; r++; break;
-		case 'u': {
-			unsigned cp;
-			if (!read_hex4(r + 1, &cp))
-				return false;
-			r += 5;
-			if (cp >= 0xd800 && cp <= 0xdbff && r[0] == '\\' && r[1] == 'u') {
-				unsigned lo;
-				if (!read_hex4(r + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
-					return false;
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-				r += 6;
-			}
-			if (cp == 0)
-				return false;
-			if (cp < 0x80) {
-				*w++ = (char)cp;
-			} else if (cp < 0x800) {
-				*w++ = (char)(0xc0 | cp >> 6);
-				*w++ = (char)(0x80 | (cp & 0x3f));
-			} else if (cp < 0x10000) {
-				*w++ = (char)(0xe0 | cp >> 12);
-				*w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-				*w++ = (char)(0x80 | (cp & 0x3f));
-			} else {
-				*w++ = (char)(0xf0 | cp >> 18);
-				*w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
-				*w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
-				*w++ = (char)(0x80 | (cp & 0x3f));
-			}
-			break;
-		}
-		default:
-			return false;
+	uint32_t w = 0;
+	const unsigned char *p = (const unsigned char *)s;
+	*control = false;
+	for (; *p; p++) {
+		w += (*p & 0xc0) != 0x80;
+		*control |= *p < 0x20 || *p == 0x7f;
+	}
+	*len = (size_t)(p - (const unsigned char *)s);
+	return w;
+}
+
+/* s with control characters written as escapes (\n, \t, \x1b), in the arena. */
+static const char *escaped(struct table *t, const char *s, size_t len, size_t *out_len)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *d = arena_take(t, len * 4 + 1), *w = d;
+	if (!d)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x20 && *p != 0x7f) {
+			*w++ = (char)*p;
+		} else if (*p == '\n' || *p == '\t') {
+			*w++ = '\\';
+			*w++ = *p == '\n' ? 'n' : 't';
+		} else {
+			memcpy(w, (char[]){'\\', 'x', hex[*p >> 4], hex[*p & 15]}, 4);
+			w += 4;
 		}
 	}
-	*p = r + 1;
 	*w = '\0';
-	return true;
+	*out_len = (size_t)(w - d);
+	return d;
 }
 
-int brief_parse(char *text, struct brief_row **rows, size_t *n, size_t *cap, int64_t *next_before_id)
+/* Appends a cell; copy: s may not outlive the call. */
+static void add_cell(struct table *t, const char *s, bool copy)
 {
-	char *p = text;
-	if (!lit(&p, "{") || !lit(&p, "\"jobs\"") || !lit(&p, ":") || !lit(&p, "["))
-		return -1;
-	skip_ws(&p);
-	if (*p != ']') {
-		for (;;) {
-			if (*n == *cap) {
-				size_t nc = *cap ? *cap * 2 : 1024;
-				struct brief_row *nr = realloc(*rows, nc * sizeof *nr);
-				if (!nr)
-					return -1;
-				*rows = nr;
-				*cap = nc;
-			}
-			struct brief_row *r = &(*rows)[*n];
-			if (!lit(&p, "[") || !parse_int(&p, &r->id) || !lit(&p, ",") || !parse_str(&p, &r->name) ||
-			    !lit(&p, ",") || !parse_str(&p, &r->owner) || !lit(&p, ",") || !parse_str(&p, &r->type) ||
-			    !lit(&p, ",") || !parse_int(&p, &r->count) || !lit(&p, ",") || !parse_int(&p, &r->time_limit) ||
-			    !lit(&p, ",") || !parse_str(&p, &r->status) || !lit(&p, ",") ||
-			    !parse_int(&p, &r->created_at) || !lit(&p, "]"))
-				return -1;
-			(*n)++;
-			if (lit(&p, ","))
-				continue;
-			break;
+	if (t->ncells == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 1024;
+		struct table_cell *cells = realloc(t->cells, nc * sizeof *cells);
+		if (!cells) {
+			t->failed = true;
+			return;
 		}
+		t->cells = cells;
+		t->cap = nc;
 	}
-	if (!lit(&p, "]") || !lit(&p, ",") || !lit(&p, "\"next_before_id\"") || !lit(&p, ":"))
-		return -1;
-	*next_before_id = 0;
-	if (!lit(&p, "null") && !parse_int(&p, next_before_id))
-		return -1;
-	return lit(&p, "}") ? 0 : -1;
+	size_t len;
+	bool control;
+	if (!s || !*s)
+		s = "-", copy = false;
+	uint32_t w = measure(s, &len, &control);
+	if (control) {
+		s = escaped(t, s, len, &len);
+		w = s ? measure(s, &len, &control) : 0;
+	} else if (copy) {
+		char *d = arena_take(t, len + 1);
+		if (d)
+			memcpy(d, s, len + 1);
+		s = d;
+	}
+	if (!s) {
+		t->failed = true;
+		return;
+	}
+	t->cells[t->ncells++] = (struct table_cell){s, (uint32_t)len, w, COLOUR_NONE};
 }
 
-/* Appends s cut or padded to width display columns (UTF-8 aware). */
-static void pad(struct strbuf *b, const char *s, int width, bool right)
+void table_add(struct table *t, const char *s)
 {
-	int cols = 0;
-	size_t bytes = 0;
-	while (s[bytes] && cols < width) {
-		size_t k = 1;
-		while ((s[bytes + k] & 0xc0) == 0x80)
-			k++;
-		/* Control characters would break the table: never print them. */
-		if ((unsigned char)s[bytes] < 0x20)
-			break;
-		bytes += k;
-		cols++;
-	}
-	if (right)
-		for (int i = cols; i < width; i++)
-			strbuf_addc(b, ' ');
-	strbuf_add(b, s, bytes);
-	if (!right)
-		for (int i = cols; i < width; i++)
-			strbuf_addc(b, ' ');
+	add_cell(t, s, true);
 }
 
-static void pad_int(struct strbuf *b, int64_t v, int width, bool right)
+void table_add_ref(struct table *t, const char *s)
 {
-	char tmp[24];
-	char *p = tmp + sizeof tmp - 1;
+	add_cell(t, s, false);
+}
+
+void table_add_int(struct table *t, int64_t v)
+{
+	char b[24], *p = b + sizeof b - 1;
 	*p = '\0';
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 	do {
@@ -204,63 +133,90 @@ static void pad_int(struct strbuf *b, int64_t v, int width, bool right)
 	} while (u);
 	if (v < 0)
 		*--p = '-';
-	pad(b, p, width, right);
+	add_cell(t, p, true);
 }
 
-void brief_print(const struct brief_row *rows, size_t n, bool reverse, bool quiet)
+void table_colour(struct table *t, enum colour k)
 {
-	struct strbuf b;
-	strbuf_init(&b, 0);
-	time_t now = time(NULL);
-	struct tm lt;
-	localtime_r(&now, &lt);
-	long off = lt.tm_gmtoff;
-	char t[32] = "", cr[32] = "";
-	int64_t last_created = 0, last_limit = 0;
-	if (!quiet)
-		strbuf_adds(&b, "ID        NAME              OWNER         TYPE    COUNT      TIME  STATUS     CREATED   \n");
-	for (size_t k = 0; k < n; k++) {
-		const struct brief_row *r = &rows[reverse ? n - 1 - k : k];
-		if (quiet) {
-			strbuf_add_int(&b, r->id);
-			strbuf_addc(&b, '\n');
-			continue;
-		}
-		/* Local time of day for today's jobs, the date otherwise; the zone
-		 * offset was looked up once above. Neighbouring rows mostly share
-		 * their creation second and time limit: format each once. */
-		if (r->created_at != last_created || k == 0) {
-			time_t local = (time_t)(r->created_at + off);
-			struct tm tm;
-			gmtime_r(&local, &tm);
-			if (tm.tm_year == lt.tm_year && tm.tm_yday == lt.tm_yday)
-				snprintf(cr, sizeof cr, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
-			else
-				snprintf(cr, sizeof cr, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-			last_created = r->created_at;
-		}
-		if (r->time_limit != last_limit || k == 0) {
-			duration_format(r->time_limit, t, sizeof t);
-			last_limit = r->time_limit;
-		}
-		pad_int(&b, r->id, 8, false);
-		strbuf_adds(&b, "  ");
-		pad(&b, *r->name ? r->name : "-", 16, false);
-		strbuf_adds(&b, "  ");
-		pad(&b, r->owner, 12, false);
-		strbuf_adds(&b, "  ");
-		pad(&b, r->type, 6, false);
-		strbuf_adds(&b, "  ");
-		pad_int(&b, r->count, 5, true);
-		strbuf_adds(&b, "  ");
-		pad(&b, t, 8, true);
-		strbuf_adds(&b, "  ");
-		pad(&b, r->status, 9, false);
-		strbuf_adds(&b, "  ");
-		pad(&b, cr, 10, false);
-		strbuf_addc(&b, '\n');
+	if (t->ncells > 0)
+		t->cells[t->ncells - 1].colour = (uint8_t)k;
+}
+
+size_t table_rows(const struct table *t)
+{
+	return t->ncols ? t->ncells / (size_t)t->ncols : 0;
+}
+
+/* Writes one cell padded to width at *w; the last column gets no trailing
+ * spaces. */
+static char *put_cell(char *w, const struct table_cell *c, size_t width, bool right, bool last, bool colour)
+{
+	const char *col = colour ? fmt_colour_start((enum colour)c->colour) : "";
+	if (right) {
+		memset(w, ' ', width - c->width);
+		w += width - c->width;
 	}
-	if (!b.failed)
-		fwrite(b.data, 1, b.len, stdout);
-	strbuf_finish(&b);
+	if (*col)
+		w = stpcpy(w, col);
+	memcpy(w, c->s, c->len);
+	w += c->len;
+	if (*col)
+		w = stpcpy(w, "\033[0m");
+	if (!right && !last) {
+		memset(w, ' ', width - c->width);
+		w += width - c->width;
+	}
+	return w;
+}
+
+int table_print(struct table *t, FILE *out, bool colour)
+{
+	size_t rows = table_rows(t), width[TABLE_MAX_COLS], line = 1;
+	if (t->failed)
+		return -1;
+	struct table_cell head[TABLE_MAX_COLS];
+	for (int i = 0; i < t->ncols; i++) {
+		bool control;
+		head[i] = (struct table_cell){t->heads[i], 0, 0, COLOUR_NONE};
+		size_t len;
+		head[i].width = measure(t->heads[i], &len, &control);
+		head[i].len = (uint32_t)len;
+		width[i] = head[i].width;
+	}
+	size_t bytes = 0;
+	for (size_t k = 0; k < rows * (size_t)t->ncols; k++) {
+		const struct table_cell *c = &t->cells[k];
+		if (c->width > width[k % (size_t)t->ncols])
+			width[k % (size_t)t->ncols] = c->width;
+		bytes += c->len - c->width + (colour && c->colour ? 16 : 0);
+	}
+	for (int i = 0; i < t->ncols; i++)
+		line += width[i] + 2;
+	/* Every line is at most its padded width, plus the bytes beyond one per character. */
+	char *buf = malloc(line * (rows + 1) + bytes + head[0].len + 1), *w = buf;
+	if (!buf)
+		return -1;
+	for (size_t r = 0; r <= rows; r++) {
+		const struct table_cell *row = r == 0 ? head : &t->cells[(r - 1) * (size_t)t->ncols];
+		for (int i = 0; i < t->ncols; i++) {
+			if (i > 0)
+				w = stpcpy(w, "  ");
+			w = put_cell(w, &row[i], width[i], t->right[i], i == t->ncols - 1, colour && r > 0);
+		}
+		*w++ = '\n';
+	}
+	fwrite(buf, 1, (size_t)(w - buf), out);
+	free(buf);
+	return 0;
+}
+
+void table_free(struct table *t)
+{
+	while (t->arena) {
+		struct table_block *next = t->arena->next;
+		free(t->arena);
+		t->arena = next;
+	}
+	free(t->cells);
+	memset(t, 0, sizeof *t);
 }

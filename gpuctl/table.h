@@ -1,24 +1,58 @@
-/* `gpuctl list` as a table: brief rows ([id, name, owner, gpu_type,
- * gpu_count, time_limit, status, created_at]) are parsed in place from the
- * reply text and printed through one buffer: at 10,000 jobs, building cJSON
- * trees and printf per field cost more than the daemon's whole query. */
+/* Text tables whose columns size to their content: no value is ever cut.
+ * A cell is a string kept by reference (table_add_ref, for text that
+ * outlives the table) or copied into the table's arena; control
+ * characters are written as escapes such as \n so that a row stays one
+ * line; widths are counted in characters, once, when a cell is added. The
+ * whole table is written with one fwrite: at 10,000 rows this is most of
+ * `gpuctl list`'s own time. */
 #ifndef GPUAAS_GPUCTL_TABLE_H
 #define GPUAAS_GPUCTL_TABLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-struct brief_row {
-	int64_t id, count, time_limit, created_at;
-	const char *name, *owner, *type, *status; /* point into the parsed text */
+#include "gpuctl/fmt.h"
+
+#define TABLE_MAX_COLS 16
+
+struct table_cell {
+	const char *s;   /* into the arena, or borrowed */
+	uint32_t len;    /* bytes */
+	uint32_t width;  /* characters */
+	uint8_t colour;  /* enum colour */
 };
 
-/* Parses a job.list brief reply ({"jobs":[[...],...],"next_before_id":N})
- * in place, appending rows to *rows (grown with realloc). Returns 0, or -1
- * when the text is not of that shape (the caller falls back to cJSON). */
-int brief_parse(char *text, struct brief_row **rows, size_t *n, size_t *cap, int64_t *next_before_id);
-/* Prints the header and rows (or ids only), newest first or reversed. */
-void brief_print(const struct brief_row *rows, size_t n, bool reverse, bool quiet);
+struct table_block; /* the arena: blocks that never move */
+
+struct table {
+	int ncols;
+	const char *heads[TABLE_MAX_COLS];
+	bool right[TABLE_MAX_COLS]; /* aligned right (numbers) */
+	struct table_cell *cells;   /* row-major; owned */
+	size_t ncells, cap;
+	struct table_block *arena;  /* owned */
+	bool failed;                /* an allocation failed: nothing is printed */
+};
+
+/* Starts a table; heads: "ID", ">COUNT" (a leading '>' aligns right). */
+void table_init(struct table *t, int ncols, const char *const *heads);
+/* Appends the next cell (row by row), copied. NULL or "" is shown as "-". */
+void table_add(struct table *t, const char *s);
+/* Appends a cell that stays valid as long as the table: not copied unless
+ * it holds control characters. */
+void table_add_ref(struct table *t, const char *s);
+/* Appends an integer cell. */
+void table_add_int(struct table *t, int64_t v);
+/* Sets the colour of the last cell added. */
+void table_colour(struct table *t, enum colour k);
+/* Rows added so far. */
+size_t table_rows(const struct table *t);
+/* Writes the header and rows to out (colour: wrap coloured cells in
+ * escapes). 0, or -1 when an allocation failed. */
+int table_print(struct table *t, FILE *out, bool colour);
+/* Frees the table. */
+void table_free(struct table *t);
 
 #endif

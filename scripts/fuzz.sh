@@ -14,7 +14,7 @@ if [ ! -f build-fuzz/build.ninja ]; then
 fi
 ninja -C build-fuzz >"$OUT/fuzz-build.log" 2>&1 || { echo "fuzz build: FAILED"; tail -20 "$OUT/fuzz-build.log"; exit 1; }
 rc=0
-for t in frame duration config dispatch; do
+for t in frame duration config dispatch web; do
   work=$(mktemp -d)
   cp tests/fuzz/corpus/$t/* "$work/"
   log="$OUT/fuzz-$t.log"

@@ -3,6 +3,9 @@
  *   gpuaas-bench -s SOCK -t TOKEN --op ping|whoami|submit|list|approve|get
  *                [--conns N] [--seconds S] [--ids FILE]
  *   gpuaas-bench --exec N -- PROGRAM ARGS...      (times whole processes)
+ *   gpuaas-bench --exec N -- PROG_A ARGS... --vs PROG_B ARGS...
+ *                (A and B in turn, N each: both medians and the median of
+ *                the A/B ratios, pair by pair, so that drift cancels)
  *   gpuaas-bench -s SOCK -t TOKEN --op starts --jobs K  (approve K waiting
  *                sim jobs and time until all have started and completed)
  *
@@ -177,30 +180,52 @@ static int run_load(void)
 	return errors ? 1 : 0;
 }
 
-/* Spawns the program n times in a row; prints the median wall time. */
-static int run_exec(int n, char **argv)
+/* Runs argv once with stdout to /dev/null; its wall time in seconds, or
+ * -1 when it did not exit 0. */
+static double run_once(char **argv)
 {
-	double *t = calloc((size_t)n, sizeof *t);
+	double t0 = now_s();
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		if (null >= 0)
+			dup2(null, 1);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	int status;
+	if (pid < 0 || waitpid(pid, &status, 0) < 0)
+		return -1;
+	double t = now_s() - t0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t : -1;
+}
+
+/* Spawns the program n times in a row (with vs: A and B in turn); prints
+ * the median wall times. */
+static int run_exec(int n, char **argv, char **vs)
+{
+	double *t = calloc((size_t)n, sizeof *t), *u = calloc((size_t)n, sizeof *u), *r = calloc((size_t)n, sizeof *r);
 	int failures = 0;
 	for (int i = 0; i < n; i++) {
-		double t0 = now_s();
-		pid_t pid = fork();
-		if (pid == 0) {
-			int null = open("/dev/null", 1);
-			dup2(null, 1);
-			execvp(argv[0], argv);
-			_exit(127);
-		}
-		int status;
-		waitpid(pid, &status, 0);
-		t[i] = now_s() - t0;
-		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			failures++;
+		t[i] = run_once(argv);
+		u[i] = vs ? run_once(vs) : 1;
+		failures += t[i] < 0 || u[i] < 0;
+		r[i] = t[i] / u[i];
 	}
 	qsort(t, (size_t)n, sizeof *t, cmp_double);
-	printf("exec=%s runs=%d failures=%d p50_ms=%.3f p90_ms=%.3f min_ms=%.3f\n", argv[0], n, failures,
-		t[n / 2] * 1e3, t[(n * 9) / 10] * 1e3, t[0] * 1e3);
+	if (!vs) {
+		printf("exec=%s runs=%d failures=%d p50_ms=%.3f p90_ms=%.3f min_ms=%.3f\n", argv[0], n, failures,
+			t[n / 2] * 1e3, t[(n * 9) / 10] * 1e3, t[0] * 1e3);
+	} else {
+		qsort(u, (size_t)n, sizeof *u, cmp_double);
+		qsort(r, (size_t)n, sizeof *r, cmp_double);
+		printf("exec=%s %s vs=%s %s runs=%d failures=%d a_p50_ms=%.3f b_p50_ms=%.3f ratio_p50=%.3f\n", argv[0],
+			argv[1] ? argv[1] : "", vs[0], vs[1] && vs[2] ? vs[2] : "", n, failures, t[n / 2] * 1e3,
+			u[n / 2] * 1e3, r[n / 2]);
+	}
 	free(t);
+	free(u);
+	free(r);
 	return failures ? 1 : 0;
 }
 
@@ -268,7 +293,13 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--") == 0) {
 			if (!exec_runs)
 				break;
-			return run_exec(exec_runs, argv + i + 1);
+			char **vs = NULL;
+			for (int k = i + 1; k < argc; k++)
+				if (strcmp(argv[k], "--vs") == 0) {
+					argv[k] = NULL;
+					vs = argv + k + 1;
+				}
+			return run_exec(exec_runs, argv + i + 1, vs);
 		} else if (!v) {
 			fprintf(stderr, "%s needs a value\n", a);
 			return 2;

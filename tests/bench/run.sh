@@ -4,6 +4,9 @@
 #     and approve over 32 concurrent connections;
 #   - simulated job starts/s with many approved jobs waiting for GPUs;
 #   - whole-process gpuctl submit, and gpuctl list --all -n 10000 (table, --json);
+#   - each one-shot gpuctl command side by side with the floor: gpuaas-floor
+#     (floor.c), the least a client process can do for the same request
+#     (ratio_p50 = gpuctl / floor, pair by pair; the goal is at most 1.2);
 #   - at 1,000,000 jobs: list p99, submit rate, daemon RSS.
 # --smoke: a few seconds in all (CI runs this to keep it working).
 # Figures are medians of several runs where that matters; the machines are
@@ -14,6 +17,7 @@ BUILD=${GPUAAS_BUILD:-$ROOT/build}
 BENCH=$BUILD/tests/bench/gpuaas-bench
 GPUAASD=$BUILD/gpuaasd/gpuaasd
 GPUCTL=$BUILD/gpuctl/gpuctl
+FLOOR=$BUILD/tests/bench/gpuaas-floor
 SMOKE=0; [ "${1:-}" = "--smoke" ] && SMOKE=1
 SECS=3; CONNS=32; SCALE_ROWS=1000000; EXEC_RUNS=200
 if [ $SMOKE = 1 ]; then SECS=0.3; CONNS=4; SCALE_ROWS=20000; EXEC_RUNS=10; fi
@@ -50,7 +54,7 @@ done
 sqlite3 "file:$TMP/state/gpuaas.db?mode=ro" "SELECT id FROM jobs WHERE status = 'PENDING' ORDER BY id LIMIT 20000" >"$TMP/pending"
 "$BENCH" -s "$GPUAAS_SOCKET" -t "$TOKEN" --op approve --conns "$CONNS" --seconds 60 --ids "$TMP/pending"
 # Let those drain, then the scheduler figure: many approved jobs, few GPUs.
-"$GPUCTL" wait "$(tail -n1 "$TMP/pending")" --timeout 120 >/dev/null || true
+"$GPUCTL" wait "$(tail -n1 "$TMP/pending")" --timeout 120s >/dev/null || true
 N=$([ $SMOKE = 1 ] && echo 500 || echo 20000)
 sqlite3 "file:$TMP/state/gpuaas.db?mode=ro" "SELECT id FROM jobs WHERE status = 'PENDING' ORDER BY id LIMIT $N" >"$TMP/starts"
 "$BENCH" -s "$GPUAAS_SOCKET" -t "$TOKEN" --op starts --ids "$TMP/starts"
@@ -63,9 +67,20 @@ start --sim-time-scale 1
 "$GPUCTL" admin quota admin --set 800000h >/dev/null
 TOKEN=$(cat "$GPUAAS_TOKEN_FILE")
 "$BENCH" -s "$GPUAAS_SOCKET" -t "$TOKEN" --op submit --conns 8 --seconds 2 >/dev/null
-"$BENCH" --exec "$EXEC_RUNS" -- "$GPUCTL" submit --gpu T4 --time 60
+"$BENCH" --exec "$EXEC_RUNS" -- "$GPUCTL" submit --gpu T4 --time 60s
 "$BENCH" --exec "$EXEC_RUNS" -- "$GPUCTL" list --all -n 10000
 "$BENCH" --exec "$EXEC_RUNS" -- "$GPUCTL" --json list --all -n 10000
+# One-shot commands against the floor client doing the same request.
+S=$GPUAAS_SOCKET
+JOB=$("$GPUCTL" submit --gpu T4 --time 60s)
+"$BENCH" --exec "$EXEC_RUNS" -- "$GPUCTL" ping --vs "$FLOOR" "$S" sys.ping
+"$BENCH" --exec "$EXEC_RUNS" -- "$GPUCTL" whoami --vs "$FLOOR" "$S" auth.whoami
+"$BENCH" --exec "$EXEC_RUNS" -- "$GPUCTL" quota --vs "$FLOOR" "$S" quota.get
+"$BENCH" --exec "$EXEC_RUNS" -- "$GPUCTL" show "$JOB" --vs "$FLOOR" "$S" job.get "{\"id\":$JOB}"
+"$BENCH" --exec "$EXEC_RUNS" -- "$GPUCTL" gpus --vs "$FLOOR" "$S" gpu.list
+"$BENCH" --exec "$EXEC_RUNS" -- "$GPUCTL" submit --gpu T4 --time 60s \
+  --vs "$FLOOR" "$S" job.submit '{"gpu_type":"T4","time_limit":60}'
+"$BENCH" --exec "$EXEC_RUNS" -- "$GPUCTL" list -n 20 --vs "$FLOOR" "$S" job.list '{"limit":21,"brief":true}'
 stop
 
 # Scale: fill to SCALE_ROWS jobs directly in SQLite (the protocol path was

@@ -68,9 +68,9 @@ ctl ping >/dev/null || { docker logs "$NAME" | tail; fail "the daemon does not a
 [ "$(docker exec "$NAME" id -u)" != 0 ] || fail "the container runs as root"
 echo "$PW" | ctl login admin --password-stdin >/dev/null || fail "login"
 ctl admin quota admin --set 10h >/dev/null || fail "quota"
-id=$(ctl submit --gpu T4 --time 100) || fail "submit"
+id=$(ctl submit --gpu T4 --time 100s) || fail "submit"
 ctl admin approve "$id" >/dev/null || fail "approve"
-ctl wait "$id" --timeout 60 >/dev/null || fail "wait: job $id did not complete"
+ctl wait "$id" --timeout 60s >/dev/null || fail "wait: job $id did not complete"
 [ "$(ctl --json show "$id" | grep -o '"status":"[A-Z]*"')" = '"status":"COMPLETED"' ] || fail "job $id not COMPLETED"
 
 # 5. Restart: the job is still there (state volume), the token still works.

@@ -217,8 +217,8 @@ class Daemon:
         args = ["admin", "useradd", name, "--quota", quota, "--password-stdin"]
         if admin:
             args.append("--admin")
-        self.ok(*args, input=(password or name + "-pw") + "\n")
-        self.login(name, password or name + "-pw")
+        self.ok(*args, input=(password or name + "-password") + "\n")
+        self.login(name, password or name + "-password")
 
     def token(self, user="admin"):
         with open(self.token_file(user)) as f:
@@ -229,19 +229,30 @@ class Daemon:
 
 
 def check_invariant(d):
-    """For every user: reserved = sum over live jobs of count x time_limit, and
-    remaining = grants + sets - charges from the ledger (the quota rules of
-    the README)."""
-    db = sqlite3.connect("file:%s/gpuaas.db?mode=ro" % d.state, uri=True)
+    """For every user: reserved = sum over live jobs of count x time_limit x
+    weight, and remaining = grants + sets - charges from the ledger (the
+    quota rules of the README); every job's events begin with its submit,
+    and a final job has exactly one final event."""
+    db = sqlite3.connect("file:%s/gpuaas.db?mode=ro" % d.state, uri=True, isolation_level=None)
     try:
+        # One read transaction: every query sees the same commit, even while
+        # the daemon goes on writing.
+        db.execute("BEGIN")
         for uid, name, remaining, reserved in db.execute("SELECT id, username, quota, reserved FROM users"):
-            live = db.execute("SELECT coalesce(sum(gpu_count * time_limit), 0) FROM jobs WHERE owner_id = ? "
+            live = db.execute("SELECT coalesce(sum(gpu_count * time_limit * weight), 0) FROM jobs WHERE owner_id = ? "
                               "AND status IN ('PENDING','APPROVED','RUNNING')", (uid,)).fetchone()[0]
             assert reserved == live, (name, reserved, live)
             ledger = db.execute("SELECT coalesce(sum(delta), 0) FROM quota_ledger WHERE user_id = ?",
                                 (uid,)).fetchone()[0]
             assert remaining == ledger, (name, remaining, ledger)
             assert remaining >= 0 and reserved >= 0
+        finals = ("job.completed", "job.failed", "job.cancelled", "job.rejected", "job.expired")
+        for jid, status in db.execute("SELECT id, status FROM jobs"):
+            kinds = [k for (k,) in db.execute("SELECT kind FROM events WHERE job_id = ? ORDER BY seq", (jid,))]
+            assert kinds and kinds[0] == "job.submitted", (jid, kinds)
+            nfinal = sum(k in finals for k in kinds)
+            live = status in ("PENDING", "APPROVED", "RUNNING")
+            assert nfinal == (0 if live else 1), (jid, status, kinds)
     finally:
         db.close()
 

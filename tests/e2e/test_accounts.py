@@ -89,21 +89,21 @@ def test_non_admin_refused_admin_ops(daemon):
 
 
 def test_passwd_invalidates_old_tokens(daemon):
-    daemon.add_user("alice", password="old-pw")
+    daemon.add_user("alice", password="old-password")
     old = daemon.token("alice")
-    p = daemon.ok("passwd", "--password-stdin", user="alice", input="old-pw\nnew-pw\n")
+    p = daemon.ok("passwd", "--password-stdin", user="alice", input="old-password\nnew-password\n")
     assert "Password changed" in p.stdout
     # This session keeps working with its fresh token...
     daemon.ok("whoami", user="alice")
     # ...the old token is dead.
     p = daemon.ctl("whoami", user="x", env={"GPUAAS_TOKEN": old})
     assert p.returncode == 3 and "revoked" in p.stderr
-    assert daemon.ctl("login", "alice", "--password-stdin", user="alice", input="old-pw\n").returncode == 3
-    daemon.login("alice", "new-pw")
+    assert daemon.ctl("login", "alice", "--password-stdin", user="alice", input="old-password\n").returncode == 3
+    daemon.login("alice", "new-password")
     # Wrong old password -> 3, nothing changes.
-    p = daemon.ctl("passwd", "--password-stdin", user="alice", input="wrong\nother\n")
+    p = daemon.ctl("passwd", "--password-stdin", user="alice", input="wrong-password\nother-password\n")
     assert p.returncode == 3
-    daemon.login("alice", "new-pw")
+    daemon.login("alice", "new-password")
 
 
 def test_userdel_invalidates_tokens(daemon):
@@ -115,7 +115,7 @@ def test_userdel_invalidates_tokens(daemon):
     assert p.returncode == 3 and "deleted" in p.stderr
     assert daemon.ctl("admin", "userdel", "alice").returncode == 5
     # Re-created with the same name: the old token still does not work.
-    daemon.ok("admin", "useradd", "alice", "--password-stdin", input="pw2\n")
+    daemon.ok("admin", "useradd", "alice", "--password-stdin", input="second-pw\n")
     p = daemon.ctl("whoami", user="x", env={"GPUAAS_TOKEN": tok})
     assert p.returncode == 3
 

@@ -160,7 +160,7 @@ def test_disk_full_then_recovery(daemon_factory, tmp_path):
 @pytest.mark.skipif(not ROOT, reason="needs root to remount a tmpfs read-only")
 def test_read_only_state_dir(daemon_factory, tmp_path):
     with daemon_on_tmpfs(daemon_factory, tmp_path / "ro", "8m") as (d, mnt):
-        d.ok("admin", "useradd", "bob", "--password-stdin", input="x\n")
+        d.ok("admin", "useradd", "bob", "--password-stdin", input="bob-password\n")
         d.stop()
         # (At run time a failing write is covered by the full-disk test: a busy
         # tmpfs cannot be remounted read-only under the daemon.)

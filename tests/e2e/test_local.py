@@ -18,6 +18,46 @@ def local(daemon_factory):
     return d
 
 
+def descendants(pid):
+    """Every live process below pid (the daemon's jobs: supervisor, the
+    namespace's init, the command and what it started), as {pid: argv}."""
+    children, argv = {}, {}
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % e) as f:
+                stat = f.read()
+            with open("/proc/%s/cmdline" % e, "rb") as f:
+                cmd = f.read().split(b"\0")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] in "ZX":
+            continue
+        children.setdefault(int(fields[1]), []).append(int(e))
+        argv[int(e)] = [c.decode(errors="replace") for c in cmd if c]
+    out, todo = {}, [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out[c] = argv[c]
+            todo.append(c)
+    return out
+
+
+def pids_running(d, argv):
+    """Pids of the daemon's descendants whose argv is exactly argv."""
+    return [p for p, a in descendants(d.proc.pid).items() if a == list(argv)]
+
+
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
 def run(d, *cmd, gpu="T4", count=1, time_limit="1m"):
     jid = int(d.ok("submit", "--gpu", gpu, "--count", count, "--time", time_limit, "--", *cmd).stdout)
     d.ok("admin", "approve", jid)
@@ -33,7 +73,7 @@ def test_devices_exit_codes_and_env(local):
             "C=$GPUAAS_GPU_COUNT J=$GPUAAS_JOB_ID; sleep 1")
     b = run(local, "sh", "-c", "echo DEV=$CUDA_VISIBLE_DEVICES; sleep 1")
     c = run(local, "sh", "-c", "echo DEV=$CUDA_VISIBLE_DEVICES", gpu="A100")
-    assert local.ctl("wait", a, b, c, "--timeout", "30").returncode == 0
+    assert local.ctl("wait", a, b, c, "--timeout", "30s").returncode == 0
     la, lb, lc = logs(local, a), logs(local, b), logs(local, c)
     da = la.split("DEV=")[1].split()[0]
     db = lb.split("DEV=")[1].split()[0]
@@ -45,15 +85,15 @@ def test_devices_exit_codes_and_env(local):
     job = local.json("show", a)
     assert job["status"] == "COMPLETED" and job["exit_code"] == 0 and job["charged_seconds"] >= 1
     f = run(local, "sh", "-c", "exit 3")
-    assert local.ctl("wait", f, "--timeout", "30").returncode == 1
+    assert local.ctl("wait", f, "--timeout", "30s").returncode == 1
     job = local.json("show", f)
     assert job["status"] == "FAILED" and job["exit_code"] == 3 and "exit code 3" in job["reason"]
     k = run(local, "sh", "-c", "kill -9 $$")
-    local.ctl("wait", k, "--timeout", "30")
+    local.ctl("wait", k, "--timeout", "30s")
     job = local.json("show", k)
     assert job["status"] == "FAILED" and "SIGKILL" in job["reason"]
     n = run(local, "/no/such/program")
-    local.ctl("wait", n, "--timeout", "30")
+    local.ctl("wait", n, "--timeout", "30s")
     job = local.json("show", n)
     assert job["status"] == "FAILED" and job["exit_code"] == 127
     assert "cannot run /no/such/program" in logs(local, n)
@@ -68,14 +108,14 @@ def test_gpus_shows_which_job_holds_each_device(local):
     out = local.ok("gpus").stdout
     assert "DEVICE" in out and " %d " % j in out
     local.ok("cancel", j)
-    local.ctl("wait", j, "--timeout", "30")
+    local.ctl("wait", j, "--timeout", "30s")
     g = {x["type"]: x for x in local.json("gpus")["gpus"]}
     assert all(d["job"] is None for d in g["T4"]["devices"])
 
 
 def test_clean_environment_and_not_root(local):
     j = run(local, "sh", "-c", "id -u; env | sort")
-    local.ctl("wait", j, "--timeout", "30")
+    local.ctl("wait", j, "--timeout", "30s")
     out = logs(local, j).splitlines()
     names = {line.split("=", 1)[0] for line in out[1:] if "=" in line}
     assert names <= {"PATH", "HOME", "USER", "LOGNAME", "LANG", "PWD", "SHLVL", "_", "CUDA_VISIBLE_DEVICES",
@@ -90,7 +130,7 @@ def test_clean_environment_and_not_root(local):
 def test_time_limit_kills_within_grace(local):
     t0 = time.monotonic()
     j = run(local, "sh", "-c", "trap '' TERM; sleep 600", time_limit="2s")
-    p = local.ctl("wait", j, "--timeout", "30")
+    p = local.ctl("wait", j, "--timeout", "30s")
     took = time.monotonic() - t0
     assert p.returncode == 1
     job = local.json("show", j)
@@ -102,25 +142,22 @@ def test_time_limit_kills_within_grace(local):
 def test_cancel_kills_the_whole_group(local):
     j = run(local, "sh", "-c", "sleep 600 & sleep 600 & echo started; wait")
     wait_for(lambda: "started" in logs(local, j), 10, "job %d to print 'started'" % j)
-    leader = subprocess.run(["pgrep", "-P", str(local.proc.pid)], capture_output=True, text=True).stdout.split()
-    assert len(leader) == 1
-    pids = subprocess.run(["pgrep", "-g", leader[0], "-f", "sleep 600"], capture_output=True,
-                          text=True).stdout.split()
-    assert len(pids) >= 2
+    pids = pids_running(local, ["sleep", "600"])
+    assert len(pids) == 2
     local.ok("cancel", j)
-    assert local.ctl("wait", j, "--timeout", "30").returncode == 1
+    assert local.ctl("wait", j, "--timeout", "30s").returncode == 1
     job = local.json("show", j)
     assert job["status"] == "CANCELLED" and "cancelled by admin" in job["reason"]
-    time.sleep(0.3)
+    # Reported ended only once nothing of it runs.
     for pid in pids:
-        assert not os.path.exists("/proc/%s" % pid) or \
-            open("/proc/%s/stat" % pid).read().split()[2] == "Z", "process %s survived" % pid
+        assert not alive(pid), "process %s survived" % pid
+    assert descendants(local.proc.pid) == {}
 
 
 def test_output_is_capped(local):
     j = run(local, "sh", "-c", "head -c 100000000 /dev/zero | tr '\\0' x; echo; echo done")
-    assert local.ctl("wait", j, "--timeout", "60").returncode == 0
-    path = os.path.join(local.state, "jobs", str(j), "output.log")
+    assert local.ctl("wait", j, "--timeout", "60s").returncode == 0
+    path = os.path.join(local.state, "logs", "%d.log" % j)
     size = os.path.getsize(path)
     assert 1048576 <= size < 1048576 + 1024
     with open(path, "rb") as f:
@@ -148,11 +185,11 @@ def test_many_short_jobs_leave_no_zombies_or_fds(local):
         return len(os.listdir("/proc/%d/fd" % local.proc.pid))
 
     warm = run(local, "true")
-    local.ctl("wait", warm, "--timeout", "30")
+    local.ctl("wait", warm, "--timeout", "30s")
     before = fds()
     ids = [run(local, "sh", "-c", "echo $GPUAAS_JOB_ID") for _ in range(200)]
-    assert local.ctl("wait", *ids[-5:], "--timeout", "120").returncode == 0
-    assert local.ctl("wait", *ids, "--timeout", "120").returncode == 0
+    assert local.ctl("wait", *ids[-5:], "--timeout", "120s").returncode == 0
+    assert local.ctl("wait", *ids, "--timeout", "120s").returncode == 0
     time.sleep(0.2)
     children = subprocess.run(["ps", "--ppid", str(local.proc.pid), "-o", "stat="], capture_output=True,
                               text=True).stdout.split()
@@ -164,11 +201,10 @@ def test_restart_marks_running_local_jobs_lost(local):
     j = run(local, "sleep", "600")
     local.wait_state(j, "RUNNING")
     time.sleep(1.1)
-    pid = int(subprocess.run(["pgrep", "-f", "^sleep 600$", "-P", str(local.proc.pid)], capture_output=True,
-                             text=True).stdout.split()[0])
+    pid = wait_for(lambda: pids_running(local, ["sleep", "600"]), 5, "the job's sleep")[0]
     local.kill9()
     # The job dies with the daemon (PR_SET_PDEATHSIG): no orphan keeps a GPU.
-    wait_for(lambda: not os.path.exists("/proc/%d" % pid), 5, "the job (pid %d) to die with the daemon" % pid)
+    wait_for(lambda: not alive(pid), 5, "the job (pid %d) to die with the daemon" % pid)
     local.start()
     job = local.json("show", j)
     assert job["status"] == "FAILED" and job["reason"] == "lost: daemon restarted"
@@ -192,3 +228,18 @@ def test_clean_stop_records_running_jobs(local):
     db.close()
     assert (status, reason, reserved) == ("FAILED", "lost: daemon stopped", 0)
     assert subprocess.run(["pgrep", "-f", "^sleep 600$"], capture_output=True).returncode != 0
+
+
+def test_logs_of_the_old_layout_are_moved_out_of_job_directories(local):
+    j = run(local, "echo", "from-before")
+    local.ctl("wait", j, "--timeout", "30s")
+    local.stop()
+    # What an older daemon left: the log in the job's own directory, and a
+    # job directory whose "log" is a FIFO.
+    os.rename(os.path.join(local.state, "logs", "%d.log" % j), os.path.join(local.state, "jobs", str(j), "output.log"))
+    os.makedirs(os.path.join(local.state, "jobs", "999"))
+    os.mkfifo(os.path.join(local.state, "jobs", "999", "output.log"))
+    local.start()
+    assert logs(local, j) == "from-before\n"
+    assert not os.path.exists(os.path.join(local.state, "logs", "999.log"))
+    assert os.stat(os.path.join(local.state, "logs", "%d.log" % j)).st_uid == os.geteuid()

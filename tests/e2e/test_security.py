@@ -193,7 +193,7 @@ def test_file_permissions(daemon_factory):
     assert len(pw) >= 16 and pw not in d.read_log()
     assert "initial-admin-password" in d.read_log()
     d.login("admin", pw)
-    d.ok("admin", "useradd", "bob", "--password-stdin", input="x\n")  # a write: WAL exists now
+    d.ok("admin", "useradd", "bob", "--password-stdin", input="bob-password\n")  # a write: WAL exists now
     for name in ("gpuaas.db-wal", "gpuaas.db-shm"):
         path = os.path.join(d.state, name)
         if os.path.exists(path):
@@ -265,9 +265,9 @@ def test_valgrind_scenario(daemon_factory, tmp_path):
     d.start()
     d.login()
     d.add_user("alice", quota="10h")
-    jid = int(d.ok("submit", "--gpu", "T4", "--time", "100", user="alice").stdout)
+    jid = int(d.ok("submit", "--gpu", "T4", "--time", "100s", user="alice").stdout)
     d.ok("admin", "approve", jid)
-    assert d.ctl("wait", jid, "--timeout", "60", user="alice").returncode == 0
+    assert d.ctl("wait", jid, "--timeout", "60s", user="alice").returncode == 0
     r = d.raw()
     r.send(b"garbage")
     assert r.recv()["error"]["code"] == "BAD_REQUEST"

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # One prepared check for a machine with real NVIDIA GPUs: builds gpuaas,
 # starts gpuaasd with --executor local and nvidia-smi discovery, runs a real
-# CUDA workload as a gpuaas job and proves the job saw only its assigned GPU.
+# CUDA workload as a gpuaas job and proves the job saw only its assigned GPU:
+# in its /dev only its own nvidiaN node (and the control nodes) exists, and
+# with CUDA_VISIBLE_DEVICES unset it still cannot reach another GPU.
+# Run as root (--isolation full and --job-user dynamic need it).
 # Needs: nvidia-smi, the build dependencies (scripts/deps.sh), and python3
 # with torch for the matrix multiply (skipped with a note when absent).
 set -euo pipefail
+[ "$(id -u)" -eq 0 ] || { echo "run as root: jobs get their own uid, namespaces and /dev"; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 [ -f build/build.ninja ] || meson setup build -Dbuildtype=release >/dev/null
@@ -31,7 +35,29 @@ $G logs "$a"
 n=$($G logs "$a" | grep -c '^GPU ' || true)
 [ "$n" -eq 1 ] || { echo "FAIL: the job saw $n GPUs"; exit 1; }
 
-# 2. A real CUDA workload: a PyTorch matrix multiply on the assigned device.
+# 2. Its /dev: exactly its own GPU node plus the control nodes, and every
+#    other GPU node of the host is absent, whatever CUDA_VISIBLE_DEVICES says.
+c=$($G submit --gpu "$TYPE" --count 1 --time 5m -- sh -c '
+uid=$(id -u); echo "uid $uid"; echo "dev $CUDA_VISIBLE_DEVICES"
+ls /dev | grep "^nvidia" | sed "s/^/node /"
+for f in /dev/nvidia[0-9]*; do (exec 3<>"$f") && echo "opened $f"; done
+ls /proc | grep -c "^[0-9]" | sed "s/^/processes /"
+env -u CUDA_VISIBLE_DEVICES -u NVIDIA_VISIBLE_DEVICES nvidia-smi -L 2>&1 | sed "s/^/unset-smi /"')
+$G admin approve "$c"
+$G wait "$c" --timeout 5m
+$G logs "$c"
+dev=$($G logs "$c" | awk '$1=="dev" {print $2}')
+want=$(nvidia-smi --query-gpu=uuid,index,minor_number --format=csv,noheader |
+  awk -F', *' -v d="$dev" '$1==d || $2==d {print $3}')
+[ "$($G logs "$c" | awk '$1=="uid" {print $2}')" != 0 ] || { echo "FAIL: the job ran as root"; exit 1; }
+gpu_nodes=$($G logs "$c" | awk '$1=="node" && $2 ~ /^nvidia[0-9]+$/ {print $2}' | tr '\n' ' ')
+[ "$gpu_nodes" = "nvidia$want " ] || { echo "FAIL: GPU nodes in the job's /dev: '$gpu_nodes', want nvidia$want"; exit 1; }
+$G logs "$c" | grep -q "^opened /dev/nvidia$want$" || { echo "FAIL: the job could not open its GPU"; exit 1; }
+[ "$($G logs "$c" | grep -c '^unset-smi GPU ')" -le 1 ] || { echo "FAIL: the job reached another GPU"; exit 1; }
+[ "$($G logs "$c" | awk '$1=="processes" {print $2}')" -le 5 ] || { echo "FAIL: the job sees other processes"; exit 1; }
+[ -z "$(ls /dev/nvidia* 2>/dev/null | grep -v "nvidia$want$" | head -1)" ] && echo "note: a single-GPU host: nothing else to hide"
+
+# 3. A real CUDA workload: a PyTorch matrix multiply on the assigned device.
 if python3 -c 'import torch' 2>/dev/null; then
   b=$($G submit --gpu "$TYPE" --time 10m -- python3 -c '
 import os, torch

@@ -1,4 +1,4 @@
-/* Durations and the status mappings. */
+/* Durations (the daemon's parser and gpuctl's) and the status mappings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,6 +51,53 @@ static void test_format(void **state)
 	assert_int_equal(back, 93784);
 }
 
+static void test_cli_valid(void **state)
+{
+	(void)state;
+	struct {
+		const char *in;
+		int64_t out;
+	} cases[] = {
+		{"90s", 90}, {"15m", 900}, {"2h", 7200}, {"1h30m", 5400}, {"1.5h", 5400}, {"1d", 86400},
+		{"0.5m", 30}, {"1.25h", 4500}, {"2.5d", 216000}, {"1d2h3m4s", 93784}, {"0s", 0},
+		{"90:00", 5400}, {"1:30", 90}, {"01:02:03", 3723}, {"100:00:00", 360000}, {"2-0", 172800},
+		{"1-12", 129600}, {"1-12:30", 131400}, {"1-12:30:15", 131415}, {"0:05", 5}, {"36500d", DURATION_MAX},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int64_t v = -1;
+		assert_int_equal(duration_parse_cli(cases[i].in, &v), DURATION_OK);
+		assert_int_equal(v, cases[i].out);
+	}
+}
+
+static void test_cli_refused(void **state)
+{
+	(void)state;
+	struct {
+		const char *in;
+		enum duration_error why;
+	} cases[] = {
+		{"90", DURATION_BARE}, {"0", DURATION_BARE}, {"1h30", DURATION_BARE}, {"1.5", DURATION_BARE},
+		{"0.5s", DURATION_NOT_WHOLE}, {"0.01m", DURATION_NOT_WHOLE}, {"36501d", DURATION_TOO_BIG},
+		{"99999999999h", DURATION_TOO_BIG}, {"1:60", DURATION_FIELD}, {"1:60:00", DURATION_FIELD},
+		{"1-24", DURATION_FIELD}, {"1-1:60", DURATION_FIELD}, {"", DURATION_JUNK}, {"-5m", DURATION_JUNK},
+		{"1x", DURATION_JUNK}, {"1m1h", DURATION_JUNK}, {"1h1h", DURATION_JUNK}, {".5h", DURATION_JUNK},
+		{"1.h", DURATION_JUNK}, {"1:2:3:4", DURATION_JUNK}, {"1:", DURATION_JUNK}, {":30", DURATION_JUNK},
+		{"1-", DURATION_JUNK}, {"-1", DURATION_JUNK}, {"1:123", DURATION_JUNK}, {" 1h", DURATION_JUNK},
+		{"1h ", DURATION_JUNK}, {"1e3s", DURATION_JUNK}, {"+5m", DURATION_JUNK}, {"1.0000000001h", DURATION_JUNK},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int64_t v = -7;
+		assert_int_equal(duration_parse_cli(cases[i].in, &v), cases[i].why);
+		assert_int_equal(v, -7);
+	}
+	int64_t v;
+	assert_int_equal(duration_parse_cli(NULL, &v), DURATION_JUNK);
+	/* The daemon's parser keeps its rules: a bare number is seconds there. */
+	assert_int_equal(duration_parse("90", &v), 0);
+	assert_int_equal(v, 90);
+}
+
 static void test_status_mapping(void **state)
 {
 	(void)state;
@@ -79,6 +126,8 @@ int main(void)
 		cmocka_unit_test(test_parse_valid),
 		cmocka_unit_test(test_parse_junk),
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_cli_valid),
+		cmocka_unit_test(test_cli_refused),
 		cmocka_unit_test(test_status_mapping),
 	};
 	return cmocka_run_group_tests_name("duration", tests, NULL, NULL);

@@ -15,9 +15,9 @@ static void test_order_and_position(void **state)
 	struct job_queue q = {0};
 	assert_null(jobqueue_head(&q));
 	/* Inserted out of order (a resync reloads in any order): kept by seq. */
-	assert_int_equal(jobqueue_insert(&q, 30, 3, 1), 0);
-	assert_int_equal(jobqueue_insert(&q, 10, 1, 2), 0);
-	assert_int_equal(jobqueue_insert(&q, 20, 2, 4), 0);
+	assert_int_equal(jobqueue_insert(&q, 30, 3, 1, 60), 0);
+	assert_int_equal(jobqueue_insert(&q, 10, 1, 2, 60), 0);
+	assert_int_equal(jobqueue_insert(&q, 20, 2, 4, 60), 0);
 	assert_int_equal(jobqueue_length(&q), 3);
 	assert_int_equal(jobqueue_head(&q)->job_id, 10);
 	assert_int_equal(jobqueue_head(&q)->count, 2);
@@ -38,7 +38,7 @@ static void test_remove(void **state)
 	(void)state;
 	struct job_queue q = {0};
 	for (int i = 1; i <= 5; i++)
-		assert_int_equal(jobqueue_insert(&q, 100 + i, i, 1), 0);
+		assert_int_equal(jobqueue_insert(&q, 100 + i, i, 1, 60), 0);
 	/* The wrong id for a seq, or a seq not queued: nothing moves. */
 	assert_false(jobqueue_remove(&q, 999, 3));
 	assert_false(jobqueue_remove(&q, 103, 9));
@@ -68,7 +68,7 @@ static void test_churn(void **state)
 	int64_t next_seq = 1, expect_head = 1;
 	for (int round = 0; round < 200; round++) {
 		for (int i = 0; i < 50; i++, next_seq++)
-			assert_int_equal(jobqueue_insert(&q, next_seq * 10, next_seq, 1), 0);
+			assert_int_equal(jobqueue_insert(&q, next_seq * 10, next_seq, 1, 60), 0);
 		for (int i = 0; i < 45; i++, expect_head++) {
 			assert_int_equal(jobqueue_head(&q)->seq, expect_head);
 			jobqueue_pop(&q);

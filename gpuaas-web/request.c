@@ -1,0 +1,111 @@
+#include "gpuaas-web/request.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpuaas-web/loop.h"
+#include "gpuaas-web/upstream.h"
+#include "gpuaas-web/web.h"
+
+struct request *request_create(struct web *w, struct MHD_Connection *conn, const char *target)
+{
+	struct request *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->target = strdup(target ? target : "");
+	if (!r->target) {
+		free(r);
+		return NULL;
+	}
+	r->w = w;
+	r->conn = conn;
+	r->t0_ns = loop_now_ns();
+	r->route.id = R_NONE;
+	r->route.label = "other";
+	return r;
+}
+
+void request_destroy(struct request *r)
+{
+	if (!r)
+		return;
+	upstream_cancel(r->call);
+	free(r->target);
+	query_free(&r->query);
+	if (r->body.data)
+		strbuf_finish(&r->body);
+	free(r->reply);
+	free(r);
+}
+
+void request_suspend(struct request *r)
+{
+	if (r->suspended)
+		return;
+	MHD_suspend_connection(r->conn);
+	r->suspended = true;
+	r->w->suspended++;
+}
+
+void request_resume(struct request *r)
+{
+	if (!r->suspended)
+		return;
+	MHD_resume_connection(r->conn);
+	r->suspended = false;
+	r->w->suspended--;
+}
+
+void request_take_body(struct request *r, const char *data, size_t len)
+{
+	if (r->body_too_large || r->body.len + len > REQUEST_BODY_MAX) {
+		r->body_too_large = true;
+		r->body_discarded += len;
+		return;
+	}
+	if (!r->body.data)
+		strbuf_init(&r->body, 0);
+	strbuf_add(&r->body, data, len);
+}
+
+const char *request_header(const struct request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+static const struct sockaddr *client_addr(const struct request *r)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return ci ? ci->client_addr : NULL;
+}
+
+void request_client(const struct request *r, char *buf, size_t size)
+{
+	const struct sockaddr *sa = client_addr(r);
+	buf[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
+}
+
+int request_client_key(const struct request *r, unsigned char key[16])
+{
+	const struct sockaddr *sa = client_addr(r);
+	memset(key, 0, 16);
+	if (sa && sa->sa_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa && sa->sa_family == AF_INET6) {
+		const unsigned char *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		bool mapped = IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a);
+		memcpy(key, a, mapped ? 16 : 8);
+		return 0;
+	}
+	return -1;
+}

@@ -1,0 +1,257 @@
+/* Job objects in replies (see job-reply.h). */
+#include "gpuaasd/job-reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/duration.h"
+#include "common/json.h"
+#include "gpuaasd/estimate.h"
+#include "gpuaasd/sched.h"
+
+void out_key(struct strbuf *b, const char *key)
+{
+	/* Keys are this program's own names: nothing to escape. */
+	strbuf_add(b, ",\"", 2);
+	strbuf_adds(b, key);
+	strbuf_add(b, "\":", 2);
+}
+
+void out_str(struct strbuf *b, const char *key, const char *v)
+{
+	out_key(b, key);
+	strbuf_add_json_str(b, v);
+}
+
+void out_int(struct strbuf *b, const char *key, int64_t v)
+{
+	out_key(b, key);
+	strbuf_add_int(b, v);
+}
+
+/* An integer, or null when there is none. */
+void out_opt_int(struct strbuf *b, const char *key, bool has, int64_t v)
+{
+	out_key(b, key);
+	if (has)
+		strbuf_add_int(b, v);
+	else
+		strbuf_adds(b, "null");
+}
+
+/* A time as RFC 3339 UTC, or null when unset. */
+void out_time(struct strbuf *b, const char *key, int64_t t)
+{
+	char ts[40];
+	out_key(b, key);
+	if (t > 0)
+		strbuf_add_json_str(b, time_format_rfc3339(t, ts, sizeof ts));
+	else
+		strbuf_adds(b, "null");
+}
+
+/* "14:20", or "Nov 28 14:20" when not today (the daemon's local time). */
+static void clock_text(int64_t at_ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(at_ms / 1000 + (at_ms % 1000 ? 1 : 0)), now = time(NULL);
+	struct tm tm, today;
+	localtime_r(&t, &tm);
+	localtime_r(&now, &today);
+	bool same_day = tm.tm_year == today.tm_year && tm.tm_yday == today.tm_yday;
+	strftime(buf, size, same_day ? "%H:%M" : "%b %d %H:%M", &tm);
+}
+
+/* The devices a job holds, as the job and nvidia-smi number them (the
+ * numbers gpu.list shows as index), from the slots stored with it. */
+static const char *device_numbers(struct daemon *d, const struct job_row *j, char *buf, size_t size)
+{
+	int type_idx = inventory_find(&d->inv, j->gpu_type);
+	size_t off = 0;
+	buf[0] = '\0';
+	for (const char *p = j->devices; *p && off < size;) {
+		char *end;
+		long slot = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		int n = snprintf(buf + off, size - off, "%s%d", off ? "," : "",
+			type_idx >= 0 ? inventory_device_index(&d->inv, type_idx, (int)slot) : (int)slot);
+		off += n > 0 ? (size_t)n : 0;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return buf;
+}
+
+/* Why a job is where it is. A waiting job's position and estimated start
+ * change with every start, so they are computed now, not stored. */
+static const char *job_reason(struct daemon *d, const struct job_row *j, int64_t est_ms, char *why, size_t size)
+{
+	if (strcmp(j->status, "APPROVED") == 0) {
+		int idx = inventory_find(&d->inv, j->gpu_type);
+		int pos = sched_queue_position(d->sched, idx, j->approve_seq);
+		if (pos <= 0)
+			return "starting";
+		int n = snprintf(why, size, "waiting for %lld free %s (position %d)", (long long)j->gpu_count,
+			j->gpu_type, pos);
+		if (est_ms != ESTIMATE_NEVER && n > 0 && (size_t)n < size) {
+			char at[32];
+			clock_text(est_ms, at, sizeof at);
+			snprintf(why + n, size - (size_t)n, ", start by %s", at);
+		}
+		return why;
+	}
+	if (strcmp(j->status, "RUNNING") == 0) {
+		const char *cancel = sched_cancelling(d->sched, j->id);
+		if (cancel) {
+			snprintf(why, size, "cancelling (%s): stopping its processes", cancel);
+			return why;
+		}
+		if (j->devices) {
+			char devs[256];
+			snprintf(why, size, "running on %s device%s %s", j->gpu_type, j->gpu_count > 1 ? "s" : "",
+				device_numbers(d, j, devs, sizeof devs));
+			return why;
+		}
+	}
+	return j->reason;
+}
+
+/* Estimated start of a job that waits: an approved one from its place in
+ * the queue, a pending one as if approved now; ESTIMATE_NEVER otherwise. */
+static int64_t job_estimate(struct daemon *d, const struct job_row *j)
+{
+	bool approved = strcmp(j->status, "APPROVED") == 0;
+	if (!approved && strcmp(j->status, "PENDING") != 0)
+		return ESTIMATE_NEVER;
+	int idx = inventory_find(&d->inv, j->gpu_type);
+	return approved ? sched_estimate_queued(d->sched, idx, j->approve_seq)
+			: sched_estimate_new(d->sched, idx, (int)j->gpu_count);
+}
+
+void job_write_open(struct strbuf *b, struct daemon *d, const struct job_row *j)
+{
+	char why[600];
+	int64_t est = job_estimate(d, j);
+	strbuf_adds(b, "{\"id\":");
+	strbuf_add_int(b, j->id);
+	out_str(b, "name", j->name);
+	out_str(b, "owner", j->owner);
+	out_str(b, "gpu_type", j->gpu_type);
+	out_int(b, "gpu_count", j->gpu_count);
+	out_int(b, "time_limit", j->time_limit);
+	out_str(b, "status", j->status);
+	out_str(b, "reason", job_reason(d, j, est, why, sizeof why));
+	out_time(b, "created_at", j->created_at);
+	out_time(b, "approved_at", j->approved_at);
+	char rule[32];
+	snprintf(rule, sizeof rule, "rule:%lld", (long long)j->approved_rule);
+	out_str(b, "approved_by", j->approved_rule > 0 ? rule : j->approved_by);
+	out_time(b, "started_at", j->started_at);
+	out_time(b, "finished_at", j->finished_at);
+	out_opt_int(b, "charged_seconds", j->has_charged, j->charged_seconds);
+	out_opt_int(b, "exit_code", j->has_exit_code, j->exit_code);
+	/* Stored as the compact JSON array we produced at submit. */
+	out_key(b, "command");
+	strbuf_adds(b, j->command ? j->command : "null");
+	/* Upper bound, rounded up to the second; null when unknown. */
+	out_time(b, "estimated_start", est == ESTIMATE_NEVER ? 0 : (est + 999) / 1000);
+	out_str(b, "slurm_job_id", j->external_id);
+	/* Only where weights mean something: set now, or when it was submitted. */
+	if (inventory_weighted(&d->inv) || j->weight > 1)
+		out_int(b, "weight", j->weight > 0 ? j->weight : 1);
+}
+
+void job_write_expiry(struct strbuf *b, struct daemon *d, const struct job_row *j)
+{
+	bool pending = strcmp(j->status, "PENDING") == 0;
+	out_time(b, "expires_at", pending && d->cfg.pending_ttl > 0 ? j->created_at + d->cfg.pending_ttl : 0);
+}
+
+void job_write(struct strbuf *b, struct daemon *d, const struct job_row *j)
+{
+	job_write_open(b, d, j);
+	strbuf_addc(b, '}');
+}
+
+/* A row of a brief list: [id, name, owner, gpu_type, gpu_count, time_limit,
+ * status, created_at], what gpuctl's table shows. */
+void brief_write(struct strbuf *b, const struct job_row *row)
+{
+	const char *strs[] = {row->name, row->owner, row->gpu_type};
+	const int64_t nums[] = {row->gpu_count, row->time_limit};
+	strbuf_addc(b, '[');
+	strbuf_add_int(b, row->id);
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		strbuf_addc(b, ',');
+		strbuf_add_json_str(b, strs[i]);
+	}
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		strbuf_addc(b, ',');
+		strbuf_add_int(b, nums[i]);
+	}
+	strbuf_addc(b, ',');
+	strbuf_add_json_str(b, row->status);
+	strbuf_addc(b, ',');
+	strbuf_add_int(b, row->created_at);
+	strbuf_addc(b, ']');
+}
+
+
+struct job_read {
+	struct op_ctx *ctx;
+	enum job_reply reply;
+	bool visible;
+	bool final;
+};
+
+static int job_read_cb(void *arg, const struct job_row *row)
+{
+	struct job_read *r = arg;
+	const struct user_row *caller = &r->ctx->user;
+	enum job_state state;
+	r->visible = caller->is_admin || row->owner_id == caller->id;
+	r->final = job_state_parse(row->status, &state) == 0 && job_state_final(state);
+	if (!r->visible || r->reply == JOB_REPLY_NONE || (r->reply == JOB_REPLY_IF_FINAL && !r->final))
+		return 0;
+	struct strbuf *b = op_raw(r->ctx);
+	if (!b)
+		return -1;
+	job_write(b, r->ctx->d, row);
+	return b->failed ? -1 : 0;
+}
+
+/* Reads job id; writes it as the reply data when `reply` says so. *final
+ * (may be NULL): whether the job is in a final state. */
+enum status job_read(struct op_ctx *ctx, int64_t id, enum job_reply reply, bool *final)
+{
+	struct job_read r = {.ctx = ctx, .reply = reply};
+	int rc = db_job_get(ctx->d->db, id, job_read_cb, &r);
+	if (rc < 0)
+		return op_db_error(ctx);
+	if (rc == DB_NOTFOUND || !r.visible)
+		return op_fail(ctx, ST_NOT_FOUND, "no job %lld", (long long)id);
+	if (final)
+		*final = r.final;
+	return ST_OK;
+}
+
+enum status reply_job(struct op_ctx *ctx, int64_t id)
+{
+	return job_read(ctx, id, JOB_REPLY_ALWAYS, NULL);
+}
+
+/* The reply to a transition that returned st: the job as it is now, or the
+ * error (a database error is told apart from a refused transition). */
+enum status reply_changed(struct op_ctx *ctx, enum status st, int64_t id)
+{
+	if (st == ST_INTERNAL)
+		return op_db_error(ctx);
+	return st == ST_OK ? reply_job(ctx, id) : st;
+}
+
+enum status arg_job_id(struct op_ctx *ctx, int64_t *id)
+{
+	return arg_int(ctx, "id", true, 1, JSON_INT_MAX, id);
+}
+

@@ -1,0 +1,165 @@
+/* The job.list brief reply parsed in place (brief.h). */
+#include "gpuctl/brief.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void skip_ws(char **p)
+{
+	while (**p == ' ' || **p == '\n' || **p == '\t' || **p == '\r')
+		(*p)++;
+}
+
+static bool lit(char **p, const char *s)
+{
+	skip_ws(p);
+	size_t n = strlen(s);
+	if (strncmp(*p, s, n) != 0)
+		return false;
+	*p += n;
+	return true;
+}
+
+static bool parse_int(char **p, int64_t *out)
+{
+	skip_ws(p);
+	char *s = *p;
+	bool neg = *s == '-';
+	if (neg)
+		s++;
+	if (*s < '0' || *s > '9')
+		return false;
+	int64_t v = 0;
+	while (*s >= '0' && *s <= '9') {
+		if (v > (INT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (*s++ - '0');
+	}
+	if (*s == '.' || *s == 'e' || *s == 'E')
+		return false;
+	*out = neg ? -v : v;
+	*p = s;
+	return true;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+static bool read_hex4(const char *s, unsigned *out)
+{
+	unsigned v = 0;
+	for (int i = 0; i < 4; i++) {
+		int h = hexval(s[i]);
+		if (h < 0)
+			return false;
+		v = v << 4 | (unsigned)h;
+	}
+	*out = v;
+	return true;
+}
+
+/* Decodes a JSON string in place (the output never outgrows the input). */
+static bool parse_str(char **p, const char **out)
+{
+	skip_ws(p);
+	if (**p != '"')
+		return false;
+	char *r = *p + 1, *w = r;
+	*out = w;
+	while (*r != '"') {
+		unsigned char c = (unsigned char)*r;
+		if (c == '\0' || c < 0x20)
+			return false;
+		if (c != '\\') {
+			*w++ = *r++;
+			continue;
+		}
+		r++;
+		switch (*r) {
+		case '"': *w++ = '"'; r++; break;
+		case '\\': *w++ = '\\'; r++; break;
+		case '/': *w++ = '/'; r++; break;
+		case 'b': *w++ = '\b'; r++; break;
+		case 'f': *w++ = '\f'; r++; break;
+		case 'n': *w++ = '\n'; r++; break;
+		case 'r': *w++ = '\r'; r++; break;
+		case 't': *w++ = '\t'; r++; break;
+		case 'u': {
+			unsigned cp;
+			if (!read_hex4(r + 1, &cp))
+				return false;
+			r += 5;
+			if (cp >= 0xd800 && cp <= 0xdbff && r[0] == '\\' && r[1] == 'u') {
+				unsigned lo;
+				if (!read_hex4(r + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
+					return false;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				r += 6;
+			}
+			if (cp == 0)
+				return false;
+			if (cp < 0x80) {
+				*w++ = (char)cp;
+			} else if (cp < 0x800) {
+				*w++ = (char)(0xc0 | cp >> 6);
+				*w++ = (char)(0x80 | (cp & 0x3f));
+			} else if (cp < 0x10000) {
+				*w++ = (char)(0xe0 | cp >> 12);
+				*w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+				*w++ = (char)(0x80 | (cp & 0x3f));
+			} else {
+				*w++ = (char)(0xf0 | cp >> 18);
+				*w++ = (char)(0x80 | ((cp >> 12) & 0x3f));
+				*w++ = (char)(0x80 | ((cp >> 6) & 0x3f));
+				*w++ = (char)(0x80 | (cp & 0x3f));
+			}
+			break;
+		}
+		default:
+			return false;
+		}
+	}
+	*p = r + 1;
+	*w = '\0';
+	return true;
+}
+
+int brief_parse(char *text, struct brief_row **rows, size_t *n, size_t *cap, int64_t *next_before_id)
+{
+	char *p = text;
+	if (!lit(&p, "{") || !lit(&p, "\"jobs\"") || !lit(&p, ":") || !lit(&p, "["))
+		return -1;
+	skip_ws(&p);
+	if (*p != ']') {
+		for (;;) {
+			if (*n == *cap) {
+				size_t nc = *cap ? *cap * 2 : 1024;
+				struct brief_row *nr = realloc(*rows, nc * sizeof *nr);
+				if (!nr)
+					return -1;
+				*rows = nr;
+				*cap = nc;
+			}
+			struct brief_row *r = &(*rows)[*n];
+			r->started_at = 0;
+			if (!lit(&p, "[") || !parse_int(&p, &r->id) || !lit(&p, ",") || !parse_str(&p, &r->name) ||
+			    !lit(&p, ",") || !parse_str(&p, &r->owner) || !lit(&p, ",") || !parse_str(&p, &r->type) ||
+			    !lit(&p, ",") || !parse_int(&p, &r->count) || !lit(&p, ",") || !parse_int(&p, &r->time_limit) ||
+			    !lit(&p, ",") || !parse_str(&p, &r->status) || !lit(&p, ",") ||
+			    !parse_int(&p, &r->created_at) || !lit(&p, "]"))
+				return -1;
+			(*n)++;
+			if (lit(&p, ","))
+				continue;
+			break;
+		}
+	}
+	if (!lit(&p, "]") || !lit(&p, ",") || !lit(&p, "\"next_before_id\"") || !lit(&p, ":"))
+		return -1;
+	*next_before_id = 0;
+	if (!lit(&p, "null") && !parse_int(&p, next_before_id))
+		return -1;
+	return lit(&p, "}") ? 0 : -1;
+}

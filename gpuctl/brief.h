@@ -1,0 +1,23 @@
+/* `gpuctl list` reads job.list's brief rows ([id, name, owner, gpu_type,
+ * gpu_count, time_limit, status, created_at]), parsed in place from the
+ * reply text: at 10,000 jobs, building cJSON trees cost more than the
+ * daemon's whole query. */
+#ifndef GPUAAS_GPUCTL_BRIEF_H
+#define GPUAAS_GPUCTL_BRIEF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct brief_row {
+	int64_t id, count, time_limit, created_at;
+	const char *name, *owner, *type, *status; /* point into the parsed text */
+	int64_t started_at;                       /* not in the brief row: filled in for RUNNING jobs, else 0 */
+};
+
+/* Parses a job.list brief reply ({"jobs":[[...],...],"next_before_id":N})
+ * in place, appending rows to *rows (grown with realloc). Returns 0, or -1
+ * when the text is not of that shape. */
+int brief_parse(char *text, struct brief_row **rows, size_t *n, size_t *cap, int64_t *next_before_id);
+
+#endif

@@ -1,0 +1,342 @@
+/* list and admin pending: tables sized to their content from brief rows
+ * (the fast path), whole objects for JSON, YAML and -o wide. A list cut at
+ * -n says so on stderr in a terminal; an empty one says "no jobs". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/duration.h"
+#include "common/json.h"
+#include "common/strbuf.h"
+#include "gpuctl/commands.h"
+#include "gpuctl/ctl.h"
+#include "gpuctl/fmt.h"
+#include "gpuctl/jobs.h"
+#include "gpuctl/table.h"
+
+#define LIST_DEFAULT 100
+#define LIST_MAX 1000000
+#define HINT_COUNT_MAX 10000 /* rows counted past -n for "showing 100 of N" */
+
+struct list_req {
+	cJSON *base;         /* all, user, states; owned */
+	int64_t limit;
+	const char *pattern; /* --name, or NULL */
+	bool quiet;          /* ids only */
+	bool oldest_first;   /* admin pending */
+};
+
+/* Finds a brief row by id; rows are newest (highest id) first. */
+static struct brief_row *row_by_id(struct brief_set *s, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->rows[mid].id == id)
+			return &s->rows[mid];
+		if (s->rows[mid].id > id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Brief rows carry no start time: one more request, for the RUNNING jobs
+ * only (at most one per GPU), gives ELAPSED. */
+static void fill_started(struct ctl *c, const cJSON *base, struct brief_set *s, size_t shown)
+{
+	bool any = false;
+	for (size_t i = 0; i < shown && !any; i++)
+		any = strcmp(s->rows[i].status, "RUNNING") == 0;
+	if (!any)
+		return;
+	cJSON *args = cJSON_Duplicate(base, 1), *data = NULL;
+	cJSON_DeleteItemFromObjectCaseSensitive(args, "states");
+	if (!cJSON_AddStringToObject(args, "states", "RUNNING") || !json_add_int(args, "limit", 100000)) {
+		cJSON_Delete(args);
+		return;
+	}
+	if (ctl_call(c, "job.list", args, true, &data) != ST_OK) {
+		c->err[0] = '\0';
+		return;
+	}
+	const cJSON *j;
+	cJSON_ArrayForEach(j, json_get(data, "jobs"))
+	{
+		struct brief_row *r = row_by_id(s, shown, jint(j, "id"));
+		if (r)
+			r->started_at = fmt_member_time(j, "started_at");
+	}
+	cJSON_Delete(data);
+}
+
+/* One brief row as table cells; cache: formatted times reused by the next rows. */
+static void brief_cells(struct table *t, const struct brief_row *r, int64_t now, char cache[2][48], int64_t keys[2])
+{
+	char el[32] = "";
+	if (r->created_at != keys[0] || !cache[0][0]) {
+		fmt_when(r->created_at, now, cache[0], 48);
+		keys[0] = r->created_at;
+	}
+	if (r->time_limit != keys[1] || !cache[1][0]) {
+		duration_format(r->time_limit, cache[1], 48);
+		keys[1] = r->time_limit;
+	}
+	if (r->started_at > 0)
+		duration_format(now > r->started_at ? now - r->started_at : 0, el, sizeof el);
+	table_add_int(t, r->id);
+	table_add_ref(t, r->name);
+	table_add_ref(t, r->owner);
+	table_add_ref(t, r->type);
+	table_add_int(t, r->count);
+	table_add(t, cache[1]);
+	table_add(t, el);
+	table_add_ref(t, r->status);
+	table_colour(t, fmt_status_colour(r->status));
+	table_add(t, cache[0]);
+}
+
+/* Prints the first n rows: a table, or ids (-q, -o name). */
+static void print_brief(const struct ctl *c, const struct brief_set *s, size_t n, bool reverse, bool ids_only)
+{
+	if (ids_only) {
+		struct strbuf b;
+		strbuf_init(&b, 0);
+		for (size_t k = 0; k < n; k++) {
+			strbuf_add_int(&b, s->rows[reverse ? n - 1 - k : k].id);
+			strbuf_addc(&b, '\n');
+		}
+		if (!b.failed)
+			fwrite(b.data, 1, b.len, stdout);
+		strbuf_finish(&b);
+		return;
+	}
+	static const char *const heads[] = {"ID", "NAME", "OWNER", "TYPE", ">COUNT", ">TIME", ">ELAPSED", "STATUS",
+		"CREATED"};
+	struct table t;
+	table_init(&t, 9, heads);
+	int64_t now = (int64_t)time(NULL), keys[2] = {0, 0};
+	char cache[2][48] = {"", ""};
+	for (size_t k = 0; k < n; k++)
+		brief_cells(&t, &s->rows[reverse ? n - 1 - k : k], now, cache, keys);
+	table_print(&t, stdout, fmt_colour_on());
+	table_free(&t);
+	(void)c;
+}
+
+/* "showing 100 of 110 (use -n)" on stderr: counts the jobs after the last
+ * one shown, up to a bound. */
+static void cut_hint(struct ctl *c, struct list_req *q, int64_t last_shown)
+{
+	struct brief_set s = {0};
+	int64_t before = last_shown;
+	if (brief_fetch(c, q->base, q->pattern, HINT_COUNT_MAX, &before, &s) == 0) {
+		long long shown = (long long)q->limit, total = shown + (long long)s.n;
+		fflush(stdout);
+		if ((int64_t)s.n >= HINT_COUNT_MAX && before > 0)
+			fprintf(stderr, "showing %lld of more than %lld (use -n)\n", shown, total);
+		else
+			fprintf(stderr, "showing %lld of %lld (use -n)\n", shown, total);
+	}
+	brief_set_free(&s);
+}
+
+/* The table or ids from brief rows. */
+static int list_brief(struct ctl *c, struct list_req *q)
+{
+	struct brief_set s = {0};
+	int64_t before = 0;
+	bool ids_only = q->quiet || c->out == OUT_NAME;
+	/* One row more than asked tells whether the list was cut. */
+	int64_t want = q->limit < LIST_MAX ? q->limit + 1 : q->limit;
+	int rc = brief_fetch(c, q->base, q->pattern, want, &before, &s);
+	if (rc != 0)
+		goto out;
+	bool cut = (int64_t)s.n > q->limit;
+	size_t shown = cut ? (size_t)q->limit : s.n;
+	if (shown == 0 && !ids_only) {
+		fprintf(stderr, "no jobs\n");
+		goto out;
+	}
+	if (!ids_only)
+		fill_started(c, q->base, &s, shown);
+	print_brief(c, &s, shown, q->oldest_first, ids_only);
+	if (cut && !ids_only && isatty(STDOUT_FILENO))
+		cut_hint(c, q, s.rows[shown - 1].id);
+out:
+	brief_set_free(&s);
+	return rc;
+}
+
+/* One whole job as a -o wide row. */
+static void wide_cells(struct table *t, const cJSON *j, int64_t now)
+{
+	char b[5][64];
+	int64_t started = fmt_member_time(j, "started_at"), finished = fmt_member_time(j, "finished_at");
+	const char *status = jstr(j, "status");
+	b[1][0] = b[2][0] = b[3][0] = '\0';
+	if (started > 0) {
+		duration_format((finished > 0 ? finished : now) - started, b[1], sizeof b[1]);
+		fmt_when(started, now, b[2], sizeof b[2]);
+	}
+	if (finished > 0) {
+		fmt_when(finished, now, b[3], sizeof b[3]);
+	} else if (started > 0 && strcmp(status, "RUNNING") == 0) {
+		char w[48];
+		snprintf(b[3], sizeof b[3], "by %s", fmt_when(started + jint(j, "time_limit"), now, w, sizeof w));
+	}
+	table_add_int(t, jint(j, "id"));
+	table_add(t, jstr(j, "name"));
+	table_add(t, jstr(j, "owner"));
+	table_add(t, jstr(j, "gpu_type"));
+	table_add_int(t, jint(j, "gpu_count"));
+	table_add(t, duration_format(jint(j, "time_limit"), b[0], sizeof b[0]));
+	table_add(t, b[1]);
+	table_add(t, status);
+	table_colour(t, fmt_status_colour(status));
+	table_add(t, fmt_when(fmt_member_time(j, "created_at"), now, b[4], sizeof b[4]));
+	table_add(t, b[2]);
+	table_add(t, b[3]);
+	table_add(t, jstr(j, "reason"));
+}
+
+/* Whole objects: JSON or YAML ({"jobs": [...]}) or the wide table. */
+static int list_full(struct ctl *c, struct list_req *q)
+{
+	cJSON *jobs = NULL;
+	/* -o wide is a table for people: one job more tells whether it was cut. */
+	bool wide = c->out == OUT_WIDE;
+	int rc = jobs_fetch_full(c, q->base, q->pattern, wide && q->limit < LIST_MAX ? q->limit + 1 : q->limit, &jobs);
+	if (rc != 0)
+		return rc;
+	bool cut = wide && cJSON_GetArraySize(jobs) > q->limit;
+	if (cut)
+		cJSON_DeleteItemFromArray(jobs, (int)q->limit);
+	if (q->oldest_first) {
+		cJSON *rev = cJSON_CreateArray(), *j;
+		while ((j = cJSON_DetachItemFromArray(jobs, 0)) != NULL)
+			cJSON_InsertItemInArray(rev, 0, j);
+		cJSON_Delete(jobs);
+		jobs = rev;
+	}
+	if (ctl_structured(c)) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToObject(o, "jobs", jobs);
+		ctl_emit(c, o);
+		cJSON_Delete(o);
+		return 0;
+	}
+	static const char *const heads[] = {"ID", "NAME", "OWNER", "TYPE", ">COUNT", ">TIME", ">ELAPSED", "STATUS",
+		"CREATED", "STARTED", "END", "REASON"};
+	struct table t;
+	table_init(&t, 12, heads);
+	int64_t now = (int64_t)time(NULL);
+	const cJSON *j;
+	cJSON_ArrayForEach(j, jobs) wide_cells(&t, j, now);
+	if (table_rows(&t) == 0)
+		fprintf(stderr, "no jobs\n");
+	else
+		table_print(&t, stdout, fmt_colour_on());
+	if (cut && isatty(STDOUT_FILENO))
+		cut_hint(c, q, jint(cJSON_GetArrayItem(jobs, (int)q->limit - 1), "id"));
+	table_free(&t);
+	cJSON_Delete(jobs);
+	return 0;
+}
+
+/* --json list: pages are spliced as text, never parsed and printed again. */
+static int list_json_text(struct ctl *c, struct list_req *q)
+{
+	static const char head[] = "{\"jobs\":[", tail[] = "],\"next_before_id\":";
+	int64_t have = 0, before = 0;
+	bool first = true;
+	struct strbuf out;
+	strbuf_init(&out, 0);
+	strbuf_adds(&out, head);
+	while (have < q->limit) {
+		cJSON *args = cJSON_Duplicate(q->base, 1);
+		json_add_int(args, "limit", (q->limit - have));
+		if (before)
+			json_add_int(args, "before_id", before);
+		char *text = NULL;
+		size_t len = 0;
+		enum status st = ctl_call_text(c, "job.list", args, &text, &len);
+		if (st != ST_OK) {
+			strbuf_finish(&out);
+			return ctl_report(c, st);
+		}
+		/* {"jobs":[ ... ],"next_before_id":N} */
+		char *t = NULL;
+		for (char *p = text; (p = strstr(p, tail)) != NULL; p++)
+			t = p;
+		if (strncmp(text, head, sizeof head - 1) != 0 || !t) {
+			free(text);
+			strbuf_finish(&out);
+			return ctl_fail(c, ST_INTERNAL, "unexpected job.list reply layout");
+		}
+		const char *items = text + sizeof head - 1;
+		size_t ilen = (size_t)(t - items);
+		if (ilen > 0) {
+			if (!first)
+				strbuf_addc(&out, ',');
+			strbuf_add(&out, items, ilen);
+			first = false;
+			/* Count the rows: one '{"id":' per job at depth 1. */
+			for (const char *p = items; (p = strstr(p, "{\"id\":")) && p < t; p++)
+				have++;
+		}
+		before = strtoll(t + sizeof tail - 1, NULL, 10);
+		free(text);
+		if (before <= 0)
+			break;
+	}
+	strbuf_adds(&out, "]}\n");
+	if (out.failed) {
+		strbuf_finish(&out);
+		return ctl_fail(c, ST_INTERNAL, "out of memory");
+	}
+	fwrite(out.data, 1, out.len, stdout);
+	strbuf_finish(&out);
+	return 0;
+}
+
+static int list_run(struct ctl *c, struct list_req *q)
+{
+	int rc;
+	if (c->out == OUT_JSON && !q->pattern && !q->oldest_first)
+		rc = list_json_text(c, q);
+	else if (ctl_structured(c) || c->out == OUT_WIDE)
+		rc = list_full(c, q);
+	else
+		rc = list_brief(c, q);
+	cJSON_Delete(q->base);
+	return rc;
+}
+
+int cmd_list(struct ctl *c, const struct ctl_args *a)
+{
+	const char *states = args_get(a, "state"), *user = args_get(a, "user"), *limit = args_get(a, "limit");
+	struct list_req q = {.limit = LIST_DEFAULT, .pattern = args_get(a, "name"), .quiet = args_has(a, "quiet")};
+	if (limit && parse_count_opt(c, "--limit", limit, 1, LIST_MAX, &q.limit) < 0)
+		return EXIT_USAGE;
+	q.base = cJSON_CreateObject();
+	if (args_has(a, "all"))
+		cJSON_AddTrueToObject(q.base, "all");
+	if (user)
+		cJSON_AddStringToObject(q.base, "user", user);
+	if (states)
+		cJSON_AddStringToObject(q.base, "states", states);
+	return list_run(c, &q);
+}
+
+int cmd_admin_pending(struct ctl *c, const struct ctl_args *a)
+{
+	struct list_req q = {.limit = LIST_MAX, .quiet = args_has(a, "quiet"), .oldest_first = true};
+	q.base = cJSON_CreateObject();
+	cJSON_AddTrueToObject(q.base, "all");
+	cJSON_AddStringToObject(q.base, "states", "PENDING");
+	return list_run(c, &q);
+}

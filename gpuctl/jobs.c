@@ -1,0 +1,142 @@
+/* Job lists page by page (jobs.h). */
+#include "gpuctl/jobs.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/json.h"
+
+#define FILTER_PAGE 10000 /* rows per request when a name filter throws some away */
+
+/* Keeps the text the rows of one page point into. */
+static int keep_text(struct brief_set *s, char *text)
+{
+	if (s->ntexts == s->tcap) {
+		size_t nc = s->tcap ? s->tcap * 2 : 8;
+		char **nt = realloc(s->texts, nc * sizeof *nt);
+		if (!nt)
+			return -1;
+		s->texts = nt;
+		s->tcap = nc;
+	}
+	s->texts[s->ntexts++] = text;
+	return 0;
+}
+
+/* Drops the rows from first on whose name does not match pattern. */
+static void filter_rows(struct brief_set *s, size_t first, const char *pattern)
+{
+	size_t w = first;
+	for (size_t r = first; r < s->n; r++)
+		if (fnmatch(pattern, s->rows[r].name, 0) == 0)
+			s->rows[w++] = s->rows[r];
+	s->n = w;
+}
+
+/* The arguments of one page: base's, brief, limit and before_id. */
+static cJSON *page_args(const cJSON *base, bool brief, int64_t limit, int64_t before)
+{
+	cJSON *args = cJSON_Duplicate(base, 1);
+	/* A failed add would widen the request: the caller gets NULL instead. */
+	bool ok = args && (!brief || cJSON_AddTrueToObject(args, "brief")) &&
+		  json_add_int(args, "limit", limit) &&
+		  (before <= 0 || json_add_int(args, "before_id", before));
+	if (ok)
+		return args;
+	cJSON_Delete(args);
+	return NULL;
+}
+
+int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t want, int64_t *before,
+	struct brief_set *s)
+{
+	while ((int64_t)s->n < want && *before >= 0) {
+		int64_t ask = pattern ? FILTER_PAGE : want - (int64_t)s->n;
+		if (ask > 1000000)
+			ask = 1000000;
+		char *text = NULL;
+		size_t len = 0, n0 = s->n;
+		cJSON *args = page_args(base, true, ask, *before);
+		if (!args)
+			return ctl_fail(c, ST_INTERNAL, "out of memory");
+		enum status st = ctl_call_text(c, "job.list", args, &text, &len);
+		if (st != ST_OK)
+			return ctl_report(c, st);
+		if (keep_text(s, text) < 0) {
+			free(text);
+			return ctl_fail(c, ST_INTERNAL, "out of memory");
+		}
+		int64_t next = 0;
+		if (brief_parse(text, &s->rows, &s->n, &s->cap, &next) < 0)
+			return ctl_fail(c, ST_INTERNAL, "malformed job.list reply from gpuaasd");
+		/* Cut short by the frame size: next_before_id. Full: maybe more after the last. */
+		size_t got = s->n - n0;
+		*before = next > 0 ? next : ((int64_t)got == ask && got > 0 ? s->rows[s->n - 1].id : -1);
+		if (pattern)
+			filter_rows(s, n0, pattern);
+	}
+	return 0;
+}
+
+void brief_set_free(struct brief_set *s)
+{
+	for (size_t i = 0; i < s->ntexts; i++)
+		free(s->texts[i]);
+	free(s->texts);
+	free(s->rows);
+	memset(s, 0, sizeof *s);
+}
+
+/* Moves the jobs of one page's data into all (those matching pattern, up
+ * to limit; *kept counts them). Returns how many the page held, and the id
+ * of its last job in *last. */
+static int64_t take_jobs(cJSON *data, cJSON *all, const char *pattern, int64_t limit, int64_t *kept, int64_t *last)
+{
+	cJSON *jobs = json_get(data, "jobs"), *j;
+	int64_t got = 0;
+	while ((j = cJSON_DetachItemFromArray(jobs, 0)) != NULL) {
+		got++;
+		*last = jint(j, "id");
+		if (*kept < limit && (!pattern || fnmatch(pattern, jstr(j, "name"), 0) == 0)) {
+			cJSON_AddItemToArray(all, j);
+			(*kept)++;
+		} else {
+			cJSON_Delete(j);
+		}
+	}
+	return got;
+}
+
+int jobs_fetch_full(struct ctl *c, const cJSON *base, const char *pattern, int64_t limit, cJSON **out)
+{
+	cJSON *all = cJSON_CreateArray();
+	int64_t before = 0, kept = 0;
+	bool first_page = true;
+	while (kept < limit && (first_page || before > 0)) {
+		first_page = false;
+		int64_t ask = pattern ? FILTER_PAGE : limit - kept, last = 0;
+		cJSON *data = NULL, *args = page_args(base, false, ask, before);
+		if (!args) {
+			cJSON_Delete(all);
+			return ctl_fail(c, ST_INTERNAL, "out of memory");
+		}
+		enum status st = ctl_call(c, "job.list", args, true, &data);
+		if (st != ST_OK) {
+			cJSON_Delete(all);
+			return ctl_report(c, st);
+		}
+		int64_t next = jint(data, "next_before_id");
+		int64_t got = take_jobs(data, all, pattern, limit, &kept, &last);
+		cJSON_Delete(data);
+		before = next > 0 ? next : (got == ask && got > 0 ? last : 0);
+	}
+	*out = all;
+	return 0;
+}
+
+bool job_status_final(const char *status)
+{
+	return strcmp(status, "COMPLETED") == 0 || strcmp(status, "FAILED") == 0 || strcmp(status, "CANCELLED") == 0 ||
+	       strcmp(status, "REJECTED") == 0;
+}

@@ -1,0 +1,38 @@
+/* Reading job lists page by page (job.list follows next_before_id across
+ * frames): brief rows for tables and ids, whole job objects for JSON, YAML
+ * and -o wide. Shared by list, admin pending and cancel --all. */
+#ifndef GPUAAS_GPUCTL_JOBS_H
+#define GPUAAS_GPUCTL_JOBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gpuctl/brief.h"
+#include "gpuctl/ctl.h"
+
+/* Brief rows newest first, and the reply texts they point into. */
+struct brief_set {
+	struct brief_row *rows; /* owned */
+	size_t n, cap;
+	char **texts;           /* owned, each owned */
+	size_t ntexts, tcap;
+};
+
+/* Fetches brief rows of job.list with base's arguments (all, user, states)
+ * from *before on (0: the newest), keeping those whose name matches
+ * pattern (NULL: all), until s holds want rows or the jobs end. *before is
+ * left where the next page starts (-1: there is nothing after). 0, or the
+ * exit code after the error. */
+int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t want, int64_t *before,
+	struct brief_set *s);
+/* Frees s's rows and texts. */
+void brief_set_free(struct brief_set *s);
+/* Fetches up to limit whole job objects, newest first, whose name matches
+ * pattern (NULL: all), into *out (a cJSON array; caller frees). 0, or the
+ * exit code after the error. */
+int jobs_fetch_full(struct ctl *c, const cJSON *base, const char *pattern, int64_t limit, cJSON **out);
+/* Whether a job status is final. */
+bool job_status_final(const char *status);
+
+#endif

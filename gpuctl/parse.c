@@ -1,0 +1,84 @@
+/* Arguments as people type them: job ids, durations, counts. Errors name
+ * the command and the option. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/duration.h"
+#include "common/json.h"
+#include "gpuctl/commands.h"
+
+static const char *cmd_name(const struct ctl *c)
+{
+	return c->cmd ? c->cmd->name : "gpuctl";
+}
+
+int parse_job_id(struct ctl *c, const char *text, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (errno || end == text || *end || v < 1 || v > JSON_INT_MAX) {
+		ctl_fail(c, ST_USAGE, "%s: '%s' is not a job id (a positive whole number)", cmd_name(c), text);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_duration_opt(struct ctl *c, const char *opt, const char *text, int64_t *out)
+{
+	const char *name = cmd_name(c);
+	switch (duration_parse_cli(text, out)) {
+	case DURATION_OK:
+		return 0;
+	case DURATION_BARE:
+		ctl_fail(c, ST_USAGE, "%s: %s %s: write %ss or %sm (a bare number could be seconds or, as in Slurm, "
+			"minutes)", name, opt, text, text, text);
+		return -1;
+	case DURATION_TOO_BIG:
+		ctl_fail(c, ST_USAGE, "%s: %s '%s' is too long (at most 100 years)", name, opt, text);
+		return -1;
+	case DURATION_NOT_WHOLE:
+		ctl_fail(c, ST_USAGE, "%s: %s '%s' is not a whole number of seconds", name, opt, text);
+		return -1;
+	case DURATION_FIELD:
+		ctl_fail(c, ST_USAGE, "%s: %s '%s': minutes and seconds go up to 59, the hours after D- up to 23",
+			name, opt, text);
+		return -1;
+	default:
+		ctl_fail(c, ST_USAGE, "%s: %s '%s' is not a duration (like 90s, 15m, 1h30m, 1.5h, 1d, MM:SS, HH:MM:SS, "
+			"D-HH[:MM[:SS]])", name, opt, text);
+		return -1;
+	}
+}
+
+int parse_count_opt(struct ctl *c, const char *opt, const char *text, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (errno || end == text || *end) {
+		ctl_fail(c, ST_USAGE, "%s: %s '%s' is not a whole number", cmd_name(c), opt, text);
+		return -1;
+	}
+	if (v < min || v > max) {
+		ctl_fail(c, ST_USAGE, "%s: %s must be from %lld to %lld", cmd_name(c), opt, (long long)min,
+			(long long)max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+bool password_acceptable(struct ctl *c, const char *pw)
+{
+	size_t chars = 0;
+	for (const char *p = pw; *p; p++)
+		chars += ((unsigned char)*p & 0xc0) != 0x80;
+	if (chars >= PASSWORD_MIN_CHARS)
+		return true;
+	ctl_fail(c, ST_USAGE, "%s: the password is too short: at least %d characters, this one has %zu", cmd_name(c),
+		PASSWORD_MIN_CHARS, chars);
+	return false;
+}
