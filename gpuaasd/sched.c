@@ -395,8 +395,9 @@ static int copy_job(void *arg, const struct job_row *row)
 	c->time_limit = row->time_limit;
 	c->sim_run = row->sim_run;
 	snprintf(c->owner, sizeof c->owner, "%s", row->owner);
-	bool ok = copy_text(row->command, &c->command) & copy_text(row->workdir, &c->workdir) &
-		copy_text(row->env, &c->env);
+	bool ok = copy_text(row->command, &c->command);
+	ok = copy_text(row->workdir, &c->workdir) && ok; /* all three are tried: each is freed later */
+	ok = copy_text(row->env, &c->env) && ok;
 	return ok ? 0 : -1;
 }
 
@@ -813,8 +814,9 @@ static int recover_running(void *arg, const struct job_row *row)
 	r->time_limit = row->time_limit;
 	r->started_ms = row->started_at * 1000;
 	r->run_until_ms = row->run_until_ms;
-	bool copied = copy_text(row->command, &r->command) & copy_text(row->workdir, &r->workdir) &
-		copy_text(row->env, &r->env);
+	bool copied = copy_text(row->command, &r->command);
+	copied = copy_text(row->workdir, &r->workdir) && copied;
+	copied = copy_text(row->env, &r->env) && copied;
 	r->devices = calloc((size_t)r->count, sizeof *r->devices);
 	if (!r->devices || !copied) {
 		running_free(r);
