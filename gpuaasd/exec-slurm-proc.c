@@ -189,7 +189,9 @@ static _Noreturn void child(const struct sproc_spec *spec, pid_t parent, int in,
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || sigaction(SIGPIPE, &dfl, NULL) < 0 ||
 	    dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
 		_exit(126);
-	close_range(3, ~0U, 0);
+	/* Every fd of the daemon is close-on-exec; this is the second lock. */
+	if (close_range(3, ~0U, 0) < 0 && errno != ENOSYS)
+		_exit(126);
 	const struct slurm_ident *who = spec->who;
 	if (who && who->drop &&
 	    (setgroups((size_t)who->ngroups, who->groups) < 0 || setgid(who->gid) < 0 || setuid(who->uid) < 0)) {
@@ -255,7 +257,8 @@ int sprocs_start(struct sprocs *set, const struct sproc_spec *spec, sproc_done_f
 	if (watch(set, p, spec) < 0) {
 		/* The child runs unwatched: kill it; it is reaped as usual and
 		 * its callback reports the failure. */
-		kill(p->pid, SIGKILL);
+		if (kill(p->pid, SIGKILL) < 0)
+			log_event(LOG_WARN, "exec.slurm.kill", "pid=%d error=\"%s\"", (int)p->pid, strerror(errno));
 		p->timed_out = true;
 		close_fd(p, 0);
 		close_fd(p, 1);

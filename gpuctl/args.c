@@ -197,6 +197,7 @@ static int parse_opt(struct ctl *c, const struct ctl_cmd *cmd, struct ctl_args *
 	}
 	a->set[k] = true;
 	a->val[k] = val;
+	a->given[a->ngiven++] = (struct ctl_given){k, val};
 	return 0;
 }
 
@@ -225,7 +226,8 @@ int ctl_args_parse(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **ar
 	if (nopts > CTL_MAX_OPTS)
 		return ctl_fail(c, ST_INTERNAL, "%s: more than %d options in the command table", cmd->name, CTL_MAX_OPTS);
 	a->pos = calloc((size_t)argc + 1, sizeof *a->pos);
-	if (!a->pos)
+	a->given = calloc((size_t)argc + 1, sizeof *a->given);
+	if (!a->pos || !a->given)
 		return ctl_fail(c, ST_INTERNAL, "out of memory");
 	for (int i = 0; i < argc; i++) {
 		char *word = argv[i];
@@ -249,8 +251,10 @@ int ctl_args_parse(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **ar
 void ctl_args_free(struct ctl_args *a)
 {
 	free(a->pos);
+	free(a->given);
 	a->pos = NULL;
-	a->npos = 0;
+	a->given = NULL;
+	a->npos = a->ngiven = 0;
 }
 
 /* The index of option lng in a's command; a name that is not there is a

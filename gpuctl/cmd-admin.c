@@ -1,4 +1,4 @@
-/* Admin commands about users: useradd, userdel, users, quota, role, usage. */
+/* Admin commands about users: useradd, userdel, users, quota, role. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,13 +118,6 @@ int cmd_admin_userdel(struct ctl *c, const struct ctl_args *a)
 	return 0;
 }
 
-/* A GPU-hours cell. */
-static void hours_cell(struct table *t, int64_t secs)
-{
-	char b[64];
-	table_add(t, fmt_gpu_hours(secs, b, sizeof b));
-}
-
 /* Prints a list of objects' "username" members, one a line (-o name). */
 static void print_usernames(const cJSON *list)
 {
@@ -152,9 +145,9 @@ int cmd_admin_users(struct ctl *c, const struct ctl_args *a)
 			const cJSON *q = json_get(u, "quota");
 			table_add(&t, jstr(u, "username"));
 			table_add(&t, cJSON_IsTrue(json_get(u, "is_admin")) ? "admin" : "user");
-			hours_cell(&t, jint(q, "remaining"));
-			hours_cell(&t, jint(q, "reserved"));
-			hours_cell(&t, jint(q, "available"));
+			table_add_hours(&t, jint(q, "remaining"));
+			table_add_hours(&t, jint(q, "reserved"));
+			table_add_hours(&t, jint(q, "available"));
 		}
 		table_print(&t, stdout, false);
 		table_free(&t);
@@ -209,45 +202,6 @@ int cmd_admin_role(struct ctl *c, const struct ctl_args *a)
 		printf("%s\n", jstr(data, "username"));
 	else
 		printf("%s is now %s\n", jstr(data, "username"), cJSON_IsTrue(json_get(data, "is_admin")) ? "an admin" : "a user");
-	cJSON_Delete(data);
-	return 0;
-}
-
-/* The usage report as a table, in GPU-hours. */
-static void print_usage_table(const cJSON *users)
-{
-	static const char *const heads[] = {"USERNAME", ">GRANTED", ">CHARGED", ">RESERVED", ">REMAINING", ">JOBS"};
-	struct table t;
-	table_init(&t, 6, heads);
-	const cJSON *u;
-	cJSON_ArrayForEach(u, users)
-	{
-		table_add(&t, jstr(u, "username"));
-		hours_cell(&t, jint(u, "granted"));
-		hours_cell(&t, jint(u, "charged"));
-		hours_cell(&t, jint(u, "reserved"));
-		hours_cell(&t, jint(u, "remaining"));
-		table_add_int(&t, jint(u, "jobs_charged"));
-	}
-	table_print(&t, stdout, false);
-	table_free(&t);
-}
-
-int cmd_admin_usage(struct ctl *c, const struct ctl_args *a)
-{
-	cJSON *args = cJSON_CreateObject();
-	if (a->npos == 1)
-		cJSON_AddStringToObject(args, "username", a->pos[0]);
-	cJSON *data = NULL;
-	enum status st = ctl_call(c, "usage.report", args, true, &data);
-	if (st != ST_OK)
-		return ctl_report(c, st);
-	if (ctl_structured(c))
-		ctl_emit(c, data);
-	else if (c->out == OUT_NAME)
-		print_usernames(json_get(data, "users"));
-	else
-		print_usage_table(json_get(data, "users"));
 	cJSON_Delete(data);
 	return 0;
 }

@@ -1,5 +1,5 @@
-/* Commands on jobs by id: show, cancel (also --all, --state), wait, admin
- * approve, admin reject. Several ids are pipelined on one connection. */
+/* Commands on jobs by id: show, cancel (also --all, --state, --wait) and
+ * wait. Several ids are pipelined on one connection (batch.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +8,7 @@
 #include "common/duration.h"
 #include "common/json.h"
 #include "gpuctl/commands.h"
+#include "gpuctl/batch.h"
 #include "gpuctl/ctl.h"
 #include "gpuctl/fmt.h"
 #include "gpuctl/jobs.h"
@@ -31,18 +32,44 @@ static void running_lines(const cJSON *j, int64_t now)
 		fmt_when_age(started + jint(j, "time_limit"), now, end, sizeof end));
 }
 
+/* A waiting job: when it starts at the latest (a PENDING one: if approved
+ * now); nothing when the daemon cannot say. */
+static void estimate_line(const cJSON *j, int64_t now)
+{
+	int64_t est = fmt_member_time(j, "estimated_start");
+	const char *s = jstr(j, "status");
+	if (est <= 0 || (strcmp(s, "PENDING") != 0 && strcmp(s, "APPROVED") != 0))
+		return;
+	char b[96];
+	printf("%-17s%s%s\n", "starts by:", fmt_when_age(est, now, b, sizeof b),
+		strcmp(s, "PENDING") == 0 ? " if approved now" : "");
+}
+
+/* What it asks for and where it stands: id to reason, weight and start. */
+static void print_job_head(const cJSON *j, int64_t now)
+{
+	char b[96];
+	printf("%-17s%lld\n", "id:", (long long)jint(j, "id"));
+	printf("%-17s%s\n", "name:", *jstr(j, "name") ? jstr(j, "name") : "-");
+	printf("%-17s%s\n", "owner:", jstr(j, "owner"));
+	printf("%-17s%lld x %s\n", "gpu:", (long long)jint(j, "gpu_count"), jstr(j, "gpu_type"));
+	if (cJSON_IsNumber(json_get(j, "weight")))
+		printf("%-17s%lld (GPU-seconds here are weighted: count x seconds x weight)\n", "weight:",
+			(long long)jint(j, "weight"));
+	printf("%-17s%s\n", "time limit:", duration_format(jint(j, "time_limit"), b, sizeof b));
+	printf("%-17s%s\n", "status:", jstr(j, "status"));
+	printf("%-17s%s\n", "reason:", jstr(j, "reason"));
+	estimate_line(j, now);
+	if (*jstr(j, "slurm_job_id"))
+		printf("%-17s%s\n", "slurm job:", jstr(j, "slurm_job_id"));
+}
+
 static void print_job_full(const cJSON *j)
 {
 	char b[96];
 	int64_t now = (int64_t)time(NULL);
 	const cJSON *cmd = json_get(j, "command");
-	printf("%-17s%lld\n", "id:", (long long)jint(j, "id"));
-	printf("%-17s%s\n", "name:", *jstr(j, "name") ? jstr(j, "name") : "-");
-	printf("%-17s%s\n", "owner:", jstr(j, "owner"));
-	printf("%-17s%lld x %s\n", "gpu:", (long long)jint(j, "gpu_count"), jstr(j, "gpu_type"));
-	printf("%-17s%s\n", "time limit:", duration_format(jint(j, "time_limit"), b, sizeof b));
-	printf("%-17s%s\n", "status:", jstr(j, "status"));
-	printf("%-17s%s\n", "reason:", jstr(j, "reason"));
+	print_job_head(j, now);
 	time_line("created:", j, "created_at", now, "");
 	snprintf(b, sizeof b, "%s%s", *jstr(j, "approved_by") ? " by " : "", jstr(j, "approved_by"));
 	time_line("approved:", j, "approved_at", now, b);
@@ -59,9 +86,9 @@ static void print_job_full(const cJSON *j)
 		printf("%-17s%lld\n", "exit code:", (long long)jint(j, "exit_code"));
 	else
 		printf("%-17s-\n", "exit code:");
-	char *s = cJSON_IsArray(cmd) ? cJSON_PrintUnformatted(cmd) : NULL;
-	printf("%-17s%s\n", "command:", s ? s : "-");
-	free(s);
+	char *text = cJSON_IsArray(cmd) ? cJSON_PrintUnformatted(cmd) : NULL;
+	printf("%-17s%s\n", "command:", text ? text : "-");
+	free(text);
 }
 
 int cmd_show(struct ctl *c, const struct ctl_args *a)
@@ -85,114 +112,31 @@ int cmd_show(struct ctl *c, const struct ctl_args *a)
 	return 0;
 }
 
-/* One pipelined request per job id, and what ctl_call_many fills in. */
-struct batch {
-	int n;
-	cJSON **args;      /* owned until ctl_call_many consumes them (and sets them NULL) */
-	cJSON **data;      /* owned: the replies */
-	enum status *st;
-	char (*errs)[256];
-	char **ids;        /* the ids as given, for messages (borrowed) */
-};
-
-static void batch_free(struct batch *b)
-{
-	for (int i = 0; b->args && i < b->n; i++)
-		cJSON_Delete(b->args[i]);
-	for (int i = 0; b->data && i < b->n; i++)
-		cJSON_Delete(b->data[i]);
-	free(b->args);
-	free(b->data);
-	free(b->st);
-	free(b->errs);
-}
-
-/* Parses the ids and builds one request each: a copy of extra (may be NULL)
- * plus "id". 0, or the exit code after an error; batch_free either way. */
-static int batch_open(struct ctl *c, struct batch *b, int nids, char **ids, const cJSON *extra)
-{
-	memset(b, 0, sizeof *b);
-	b->n = nids;
-	b->ids = ids;
-	b->args = calloc((size_t)nids, sizeof *b->args);
-	b->data = calloc((size_t)nids, sizeof *b->data);
-	b->st = calloc((size_t)nids, sizeof *b->st);
-	b->errs = calloc((size_t)nids, sizeof *b->errs);
-	if (!b->args || !b->data || !b->st || !b->errs)
-		return ctl_fail(c, ST_INTERNAL, "out of memory");
-	for (int i = 0; i < nids; i++) {
-		int64_t id;
-		if (parse_job_id(c, ids[i], &id) < 0)
-			return EXIT_USAGE;
-		b->args[i] = extra ? cJSON_Duplicate(extra, 1) : cJSON_CreateObject();
-		json_add_int(b->args[i], "id", id);
-	}
-	return 0;
-}
-
-/* Prints the failure of request i ("gpuctl: cancel 7: no job 7"); *rc
- * gets its exit code when it is the first failure. */
-static void batch_report(struct ctl *c, const struct batch *b, int i, int *rc)
-{
-	if (ctl_interrupted) {
-		*rc = EXIT_INTERRUPTED;
-		return;
-	}
-	char msg[256];
-	snprintf(msg, sizeof msg, "%s", b->errs[i]);
-	errmap_rewrite(c->cmd, b->st[i], msg, sizeof msg);
-	fflush(stdout);
-	/* "needs the admin role" is about the command, not each id: said once. */
-	if (b->st[i] == ST_FORBIDDEN && *rc == EXIT_FORBIDDEN)
-		return;
-	if (b->st[i] == ST_FORBIDDEN)
-		fprintf(stderr, "gpuctl: %s\n", msg);
-	else
-		fprintf(stderr, "gpuctl: %s %s: %s\n", c->cmd ? c->cmd->name : "", b->ids[i], msg);
-	if (!*rc)
-		*rc = status_exit_code(b->st[i]);
-}
-
-/* Prints the jobs of a batch as JSON or YAML: one object for one id, else {"jobs": [...]}. */
-static void batch_emit(const struct ctl *c, const struct batch *b)
-{
-	cJSON *arr = cJSON_CreateArray();
-	for (int i = 0; i < b->n; i++)
-		if (b->st[i] == ST_OK)
-			cJSON_AddItemToArray(arr, cJSON_Duplicate(b->data[i], 1));
-	if (b->n == 1 && cJSON_GetArraySize(arr) == 1) {
-		ctl_emit(c, cJSON_GetArrayItem(arr, 0));
-		cJSON_Delete(arr);
-		return;
-	}
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "jobs", arr);
-	ctl_emit(c, o);
-	cJSON_Delete(o);
-}
-
-/* Runs op on every id (pipelined) with optional extra args; prints each
- * result. Returns the exit code of the first failure, else 0. */
-static int per_id(struct ctl *c, const char *op, int nids, char **ids, const cJSON *extra)
+/* cancel --wait: cancels (failures reported), then waits until every job
+ * cancelled is gone and prints how each ended, as docker stop does. */
+static int cancel_and_wait(struct ctl *c, int nids, char **ids)
 {
 	struct batch b;
-	int rc = batch_open(c, &b, nids, ids, extra);
-	if (rc != 0)
-		goto out;
-	ctl_call_many(c, op, b.args, (size_t)nids, b.st, b.data, b.errs);
-	for (int i = 0; i < nids; i++) {
+	char **done = calloc((size_t)nids, sizeof *done);
+	int ndone = 0;
+	int rc = done ? batch_run(c, &b, "job.cancel", nids, ids, NULL) : ctl_fail(c, ST_INTERNAL, "out of memory");
+	for (int i = 0; done && rc == 0 && i < b.n; i++) {
 		if (b.st[i] != ST_OK)
 			batch_report(c, &b, i, &rc);
-		else if (c->out == OUT_NAME)
-			printf("%lld\n", (long long)jint(b.data[i], "id"));
-		else if (!ctl_structured(c))
-			printf("%lld %s\n", (long long)jint(b.data[i], "id"), jstr(b.data[i], "status"));
+		else
+			done[ndone++] = ids[i];
 	}
-	if (ctl_structured(c))
-		batch_emit(c, &b);
-out:
-	batch_free(&b);
-	return rc;
+	if (done)
+		batch_free(&b);
+	int wrc = ndone > 0 && !ctl_interrupted ? batch_per_id(c, "job.wait", ndone, done, NULL) : 0;
+	free(done);
+	return rc ? rc : wrc;
+}
+
+/* Cancels the jobs named by ids; with wait, until they are gone. */
+static int cancel_ids(struct ctl *c, int nids, char **ids, bool wait)
+{
+	return wait ? cancel_and_wait(c, nids, ids) : batch_per_id(c, "job.cancel", nids, ids, NULL);
 }
 
 /* --all / --state: your own live jobs (newest first) as id words. */
@@ -264,7 +208,7 @@ static int cancel_own(struct ctl *c, const struct ctl_args *a)
 	if (rc == 0 && n > 0)
 		rc = confirm_cancel(c, ids, n, args_has(a, "yes"));
 	if (rc == 0 && n > 0)
-		rc = per_id(c, "job.cancel", n, ids, NULL);
+		rc = cancel_ids(c, n, ids, args_has(a, "wait"));
 	for (int i = 0; i < n; i++)
 		free(ids[i]);
 	free(ids);
@@ -277,23 +221,7 @@ int cmd_cancel(struct ctl *c, const struct ctl_args *a)
 		return cancel_own(c, a);
 	if (a->npos == 0)
 		return ctl_fail(c, ST_USAGE, "usage: gpuctl %s (see gpuctl cancel --help)", a->cmd->usage);
-	return per_id(c, "job.cancel", a->npos, a->pos, NULL);
-}
-
-int cmd_admin_approve(struct ctl *c, const struct ctl_args *a)
-{
-	return per_id(c, "job.approve", a->npos, a->pos, NULL);
-}
-
-int cmd_admin_reject(struct ctl *c, const struct ctl_args *a)
-{
-	const char *reason = args_get(a, "reason");
-	cJSON *extra = cJSON_CreateObject();
-	if (reason)
-		cJSON_AddStringToObject(extra, "reason", reason);
-	int rc = per_id(c, "job.reject", a->npos, a->pos, extra);
-	cJSON_Delete(extra);
-	return rc;
+	return cancel_ids(c, a->npos, a->pos, args_has(a, "wait"));
 }
 
 /* One waited job's line: "7 COMPLETED", "7 FAILED (exit code 1)",
@@ -329,25 +257,18 @@ int cmd_wait(struct ctl *c, const struct ctl_args *a)
 		json_add_int(extra, "timeout", secs);
 	struct batch b;
 	bool timed_out = false, failed = false;
-	int rc = batch_open(c, &b, a->npos, a->pos, extra);
+	/* Each wait is parked on the daemon; the replies come in order. */
+	int rc = batch_run(c, &b, "job.wait", a->npos, a->pos, extra);
 	if (rc != 0)
 		goto out;
-	/* Each wait is parked on the daemon; the replies come in order. */
-	ctl_call_many(c, "job.wait", b.args, (size_t)b.n, b.st, b.data, b.errs);
 	for (int i = 0; i < b.n; i++) {
 		if (b.st[i] != ST_OK)
 			batch_report(c, &b, i, &rc);
 		else
 			wait_line(c, b.data[i], &timed_out, &failed);
 	}
-	if (ctl_structured(c)) {
-		cJSON *o = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(o, "jobs");
-		for (int i = 0; i < b.n; i++)
-			if (b.st[i] == ST_OK)
-				cJSON_AddItemToArray(arr, cJSON_Duplicate(b.data[i], 1));
-		ctl_emit(c, o);
-		cJSON_Delete(o);
-	}
+	if (ctl_structured(c))
+		batch_emit(c, &b, true);
 	if (!rc)
 		rc = timed_out ? EXIT_TIMEOUT : (failed ? EXIT_FAILED : 0);
 out:

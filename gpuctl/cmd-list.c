@@ -1,6 +1,7 @@
-/* list and admin pending: tables sized to their content from brief rows
+/* list and admin pending -q: tables sized to their content from brief rows
  * (the fast path), whole objects for JSON, YAML and -o wide. A list cut at
- * -n says so on stderr in a terminal; an empty one says "no jobs". */
+ * -n says so on stderr in a terminal; an empty one says "no jobs". list
+ * --watch draws it again on every event (evstream.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "common/strbuf.h"
 #include "gpuctl/commands.h"
 #include "gpuctl/ctl.h"
+#include "gpuctl/evstream.h"
 #include "gpuctl/fmt.h"
 #include "gpuctl/jobs.h"
 #include "gpuctl/table.h"
@@ -223,10 +225,7 @@ static int list_full(struct ctl *c, struct list_req *q)
 		jobs = rev;
 	}
 	if (ctl_structured(c)) {
-		cJSON *o = cJSON_CreateObject();
-		cJSON_AddItemToObject(o, "jobs", jobs);
-		ctl_emit(c, o);
-		cJSON_Delete(o);
+		ctl_emit_list(c, "jobs", jobs);
 		return 0;
 	}
 	static const char *const heads[] = {"ID", "NAME", "OWNER", "TYPE", ">COUNT", ">TIME", ">ELAPSED", "STATUS",
@@ -303,15 +302,49 @@ static int list_json_text(struct ctl *c, struct list_req *q)
 	return 0;
 }
 
+/* Prints the list once, in the form -o asks for. */
+static int list_once(struct ctl *c, struct list_req *q)
+{
+	if (c->out == OUT_JSON && !q->pattern && !q->oldest_first)
+		return list_json_text(c, q);
+	if (ctl_structured(c) || c->out == OUT_WIDE)
+		return list_full(c, q);
+	return list_brief(c, q);
+}
+
 static int list_run(struct ctl *c, struct list_req *q)
 {
-	int rc;
-	if (c->out == OUT_JSON && !q->pattern && !q->oldest_first)
-		rc = list_json_text(c, q);
-	else if (ctl_structured(c) || c->out == OUT_WIDE)
-		rc = list_full(c, q);
-	else
-		rc = list_brief(c, q);
+	int rc = list_once(c, q);
+	cJSON_Delete(q->base);
+	return rc;
+}
+
+/* list --watch: the list, drawn again each time an event the caller may
+ * see happens (event.watch parks on the daemon: no polling), until Ctrl-C.
+ * In a terminal each drawing replaces the last. */
+static int list_watch(struct ctl *c, struct list_req *q)
+{
+	struct evstream s = {.follow = true};
+	bool tty = isatty(STDOUT_FILENO) == 1;
+	int rc = evstream_last_seq(c, &s.since);
+	evstream_sigint_install(c);
+	for (int round = 0; rc == 0; round++) {
+		char now[48];
+		if (tty)
+			fputs("\033[H\033[2J", stdout);
+		else if (round > 0 && !ctl_structured(c))
+			putchar('\n');
+		if (!ctl_structured(c) && c->out != OUT_NAME && !q->quiet)
+			printf("%s  (gpuctl list --watch: redrawn on every change; Ctrl-C stops)\n\n",
+				fmt_stamp((int64_t)time(NULL), now, sizeof now));
+		rc = list_once(c, q);
+		fflush(stdout);
+		cJSON *data = NULL;
+		if (rc == 0)
+			rc = evstream_next(c, &s, &data);
+		cJSON_Delete(data);
+	}
+	evstream_sigint_restore(c);
 	cJSON_Delete(q->base);
 	return rc;
 }
@@ -329,11 +362,13 @@ int cmd_list(struct ctl *c, const struct ctl_args *a)
 		cJSON_AddStringToObject(q.base, "user", user);
 	if (states)
 		cJSON_AddStringToObject(q.base, "states", states);
-	return list_run(c, &q);
+	return args_has(a, "watch") ? list_watch(c, &q) : list_run(c, &q);
 }
 
 int cmd_admin_pending(struct ctl *c, const struct ctl_args *a)
 {
+	if (!args_has(a, "quiet") && c->out != OUT_NAME)
+		return pending_inbox(c);
 	struct list_req q = {.limit = LIST_MAX, .quiet = args_has(a, "quiet"), .oldest_first = true};
 	q.base = cJSON_CreateObject();
 	cJSON_AddTrueToObject(q.base, "all");

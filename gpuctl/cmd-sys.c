@@ -70,8 +70,11 @@ int cmd_help(struct ctl *c, const struct ctl_args *a)
 	const struct ctl_cmd *cmd = ctl_find(a->npos, a->pos, &used);
 	if (!cmd || used != a->npos || (cmd->flags & CMD_HIDDEN)) {
 		const char *near = suggest_command(a->npos, a->pos);
-		return ctl_fail(c, ST_USAGE, "help: unknown command '%s%s%s'%s%s%s", a->pos[0], a->npos > 1 ? " " : "",
-			a->npos > 1 ? a->pos[1] : "", near ? "; did you mean " : "", near ? near : "", near ? "?" : "");
+		char words[256] = "";
+		for (int i = 0; i < a->npos; i++)
+			snprintf(words + strlen(words), sizeof words - strlen(words), "%s%s", i ? " " : "", a->pos[i]);
+		return ctl_fail(c, ST_USAGE, "help: unknown command '%s'%s%s%s", words, near ? "; did you mean " : "",
+			near ? near : "", near ? "?" : "");
 	}
 	ctl_print_help(cmd, stdout);
 	return 0;

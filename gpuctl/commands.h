@@ -29,9 +29,10 @@ enum {
 	CMD_IDENTITY = 1 << 6, /* may change who we are (the shell remakes its prompt) */
 	CMD_LIVE_IDS = 1 << 7, /* completion offers only live jobs (cancel) */
 	CMD_PENDING_IDS = 1 << 8, /* completion offers only PENDING jobs (approve, reject) */
+	CMD_RULE_IDS = 1 << 9,    /* positionals are auto-approval rule ids (admin rule del) */
 };
 
-#define CTL_MAX_OPTS 8 /* options of one command, at most */
+#define CTL_MAX_OPTS 12 /* options of one command, at most */
 #define CTL_MANY (-1)  /* max_pos: no limit */
 
 struct ctl_args;
@@ -40,8 +41,8 @@ struct ctl_args;
 typedef int (*ctl_cmd_fn)(struct ctl *c, const struct ctl_args *a);
 
 struct ctl_cmd {
-	const char *name;           /* "submit", "admin approve" */
-	const char *usage;          /* "submit [OPTIONS] [-- CMD [ARG...]]": at most 76 characters */
+	const char *name;           /* "submit", "admin approve", "admin rule add": up to 3 words */
+	const char *usage;          /* "submit [OPTIONS] [-- CMD [ARG...]]": at most 66 characters (help: 80 columns) */
 	const char *help;           /* one paragraph */
 	const struct ctl_opt *opts; /* ends with {0}; NULL for none */
 	int min_pos, max_pos;       /* positional arguments; max_pos may be CTL_MANY */
@@ -54,6 +55,11 @@ struct ctl_args {
 	const struct ctl_cmd *cmd;
 	const char *val[CTL_MAX_OPTS]; /* by index in cmd->opts: an option's value */
 	bool set[CTL_MAX_OPTS];        /* by index in cmd->opts: was it given */
+	struct ctl_given {             /* every option given, in order (repeatable ones: --env) */
+		int opt;               /* index in cmd->opts */
+		const char *val;       /* its value (borrowed), NULL for a flag */
+	} *given;                      /* owned */
+	int ngiven;
 	char **pos;                    /* positionals (borrowed words; the array is owned) */
 	int npos;
 	char **rest;                   /* the words after "--" (CMD_REST), borrowed */
@@ -66,9 +72,14 @@ extern const struct ctl_cmd ctl_commands[];
 /* The global options: -s, -j, -o, -h, --version (accepted anywhere before "--"). */
 extern const struct ctl_opt ctl_global_opts[];
 
-/* Finds a command by its words (argv[0], maybe argv[1] for "admin X");
- * *used: how many words it took. */
+/* Finds the command whose name is the longest run of argv's first words
+ * ("admin rule add" over "admin rule" over "admin"); *used: how many words
+ * it took. */
 const struct ctl_cmd *ctl_find(int argc, char **argv, int *used);
+/* Calls fn once for each word that follows prefix in the names of visible
+ * commands ("approve", "rule", ... after "admin"; prefix NULL: the first
+ * words), in table order. */
+void ctl_next_words(const char *prefix, void (*fn)(void *arg, const char *word), void *arg);
 /* Whether cmd has its own line in the command list (help and man page). */
 bool ctl_cmd_listed(const struct ctl_cmd *cmd);
 
@@ -104,11 +115,18 @@ const char *suggest_closest(const char *word, const char *const *cands, size_t n
 const char *suggest_command(int argc, char **argv);
 
 /* ---- argument helpers (parse.c) ---- */
+/* Parses an id (1..2^53) of a what ("rule"); prints "CMD: 'x' is not a
+ * rule id". 0 or -1. */
+int parse_id(struct ctl *c, const char *what, const char *text, int64_t *out);
 /* Parses a job id (1..2^53); prints "CMD: 'x' is not a job id". 0 or -1. */
 int parse_job_id(struct ctl *c, const char *text, int64_t *out);
 /* Parses a duration given to option opt ("--time"), refusing a bare number
  * with "write 90s or 90m". 0 or -1 after printing the error. */
 int parse_duration_opt(struct ctl *c, const char *opt, const char *text, int64_t *out);
+/* Parses a point in time given to option opt: a date ("2026-11-27",
+ * "2026-11-27 14:00[:SS]" local time, RFC 3339 UTC) or a duration that
+ * long ago ("7d"), into Unix seconds. 0 or -1 after printing the error. */
+int parse_when_opt(struct ctl *c, const char *opt, const char *text, int64_t *out);
 /* Parses a whole number in [min, max] given to option opt. 0 or -1. */
 int parse_count_opt(struct ctl *c, const char *opt, const char *text, int64_t min, int64_t max, int64_t *out);
 
@@ -142,26 +160,43 @@ int cmd_admin_users(struct ctl *c, const struct ctl_args *a);
 int cmd_admin_quota(struct ctl *c, const struct ctl_args *a);
 /* admin role NAME (--admin | --no-admin): grants or removes the admin role. */
 int cmd_admin_role(struct ctl *c, const struct ctl_args *a);
-/* admin usage [USER]: the quota ledger's totals per user. */
+/* cmd-usage.c */
+/* admin usage [USER...] [--since WHEN] [--ledger]: the quota ledger per user. */
 int cmd_admin_usage(struct ctl *c, const struct ctl_args *a);
+/* cmd-rules.c */
+/* admin rule add: adds an auto-approval rule; prints its id. */
+int cmd_admin_rule_add(struct ctl *c, const struct ctl_args *a);
+/* admin rule list: the auto-approval rules. */
+int cmd_admin_rule_list(struct ctl *c, const struct ctl_args *a);
+/* admin rule del ID: deletes an auto-approval rule. */
+int cmd_admin_rule_del(struct ctl *c, const struct ctl_args *a);
+/* cmd-events.c */
+/* events [--since SEQ] [--job ID] [-f]: the event log, followed with -f. */
+int cmd_events(struct ctl *c, const struct ctl_args *a);
+/* admin audit [--user NAME] [--since WHEN]: the admin actions. */
+int cmd_admin_audit(struct ctl *c, const struct ctl_args *a);
+/* cmd-queue.c */
+/* queue [--gpu TYPE]: every live job, others' anonymous. */
+int cmd_queue(struct ctl *c, const struct ctl_args *a);
 /* cmd-submit.c */
 /* submit: asks for GPU time; prints the new job's id. */
 int cmd_submit(struct ctl *c, const struct ctl_args *a);
 /* cmd-list.c */
 /* list: your jobs (or others' as admin), newest first. */
 int cmd_list(struct ctl *c, const struct ctl_args *a);
-/* admin pending: every PENDING job, oldest first. */
+/* admin pending [-q]: the approval inbox, oldest first. */
 int cmd_admin_pending(struct ctl *c, const struct ctl_args *a);
 /* cmd-jobs.c */
 /* show ID: one job in full. */
 int cmd_show(struct ctl *c, const struct ctl_args *a);
-/* cancel ID... | --all | --state S: cancels live jobs. */
+/* cancel ID... | --all | --state S [--wait]: cancels live jobs. */
 int cmd_cancel(struct ctl *c, const struct ctl_args *a);
 /* wait ID...: blocks until every job is final (or --timeout). */
 int cmd_wait(struct ctl *c, const struct ctl_args *a);
-/* admin approve ID...: approves PENDING jobs. */
+/* cmd-approve.c */
+/* admin approve (ID... | --all-pending): approves PENDING jobs. */
 int cmd_admin_approve(struct ctl *c, const struct ctl_args *a);
-/* admin reject ID... [--reason TEXT]: rejects PENDING jobs. */
+/* admin reject (ID... | --all-pending) [--reason TEXT]: rejects PENDING jobs. */
 int cmd_admin_reject(struct ctl *c, const struct ctl_args *a);
 /* cmd-logs.c */
 /* logs ID [-f] [--tail N] [-t]: prints a job's output. */

@@ -1,8 +1,8 @@
 /* Completion candidates from the command table: commands, group
  * subcommands, each command's options and the global ones, option values
  * (GPU types in the case typed, job states, output formats, duration
- * examples) and job ids (only live ones for cancel, PENDING ones for
- * approve and reject). One implementation for the readline shell and for
+ * examples), job ids (only live ones for cancel, PENDING ones for
+ * approve and reject) and rule ids (admin rule del). One implementation for the readline shell and for
  * the bash/zsh scripts (gpuctl __complete). */
 #include "gpuctl/complete.h"
 
@@ -26,43 +26,21 @@ static void offer(struct filter *f, const char *s)
 		f->add(f->arg, s);
 }
 
-/* The first word of every visible command, each once. */
-static void offer_first_words(struct filter *f)
+static void offer_word(void *arg, const char *word)
 {
-	for (const struct ctl_cmd *c = ctl_commands; c->name; c++) {
-		if (c->flags & CMD_HIDDEN)
-			continue;
-		size_t len = strcspn(c->name, " ");
-		bool seen = false;
-		for (const struct ctl_cmd *p = ctl_commands; p < c && !seen; p++)
-			seen = !(p->flags & CMD_HIDDEN) && strncmp(p->name, c->name, len) == 0 &&
-			       (p->name[len] == ' ' || p->name[len] == '\0');
-		if (seen)
-			continue;
-		char first[64];
-		snprintf(first, sizeof first, "%.*s", (int)len, c->name);
-		offer(f, first);
-	}
+	offer(arg, word);
 }
 
-/* The subcommands of group ("approve" for "admin approve"). */
-static void offer_subcommands(struct filter *f, const struct ctl_cmd *group)
-{
-	size_t len = strlen(group->name);
-	for (const struct ctl_cmd *c = ctl_commands; c->name; c++)
-		if (!(c->flags & CMD_HIDDEN) && strncmp(c->name, group->name, len) == 0 && c->name[len] == ' ')
-			offer(f, c->name + len + 1);
-}
-
-/* Command names for the n words typed so far (none, or a group's name). */
+/* Command words for the n words typed so far: the first words, or the
+ * next word after a group's name ("admin", "admin rule"). */
 static void offer_command_words(struct filter *f, char **words, int n)
 {
 	int used = 0;
 	const struct ctl_cmd *cmd = n > 0 ? ctl_find(n, words, &used) : NULL;
 	if (n == 0)
-		offer_first_words(f);
-	else if (n == 1 && cmd && (cmd->flags & CMD_GROUP))
-		offer_subcommands(f, cmd);
+		ctl_next_words(NULL, offer_word, f);
+	else if (cmd && (cmd->flags & CMD_GROUP) && used == n)
+		ctl_next_words(cmd->name, offer_word, f);
 }
 
 /* GPU types in any case: "t" offers "t4", "T" offers "T4". */
@@ -115,6 +93,22 @@ static void offer_job_ids(struct ctl *c, struct filter *f, const char *states, b
 	cJSON_Delete(data);
 }
 
+/* The auto-approval rules' ids (admin rule del). */
+static void offer_rule_ids(struct ctl *c, struct filter *f)
+{
+	cJSON *data = NULL;
+	if (ctl_call(c, "rule.list", NULL, true, &data) != ST_OK)
+		return;
+	const cJSON *r;
+	cJSON_ArrayForEach(r, json_get(data, "rules"))
+	{
+		char buf[32];
+		snprintf(buf, sizeof buf, "%lld", (long long)jint(r, "id"));
+		offer(f, buf);
+	}
+	cJSON_Delete(data);
+}
+
 /* The accounts kept for this daemon (switch NAME). */
 static void offer_account(void *arg, const char *user, bool current)
 {
@@ -135,12 +129,12 @@ static const struct ctl_opt *opt_named(const struct ctl_opt *opts, const char *w
 static void offer_values(struct ctl *c, struct filter *f, const struct ctl_opt *o)
 {
 	static const char *const states[] = {"PENDING", "APPROVED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED",
-		"REJECTED"};
+		"REJECTED", "EXPIRED"};
 	static const char *const formats[] = {"json", "yaml", "wide", "name"};
 	/* Durations: examples of each form (a bare number is refused). */
 	static const char *const durations[] = {"30s", "15m", "1h", "1h30m", "1.5h", "12h", "1d", "30:00", "2:00:00",
 		"1-00:00:00"};
-	if (strcmp(o->arg, "TYPE") == 0)
+	if (strcmp(o->arg, "TYPE") == 0 || strcmp(o->arg, "TYPE,...") == 0)
 		offer_gpu_types(c, f);
 	else if (strcmp(o->arg, "S,...") == 0)
 		for (size_t k = 0; k < sizeof states / sizeof states[0]; k++)
@@ -148,7 +142,7 @@ static void offer_values(struct ctl *c, struct filter *f, const struct ctl_opt *
 	else if (strcmp(o->arg, "FORMAT") == 0)
 		for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++)
 			offer(f, formats[k]);
-	else if (strcmp(o->arg, "DURATION") == 0)
+	else if (strcmp(o->arg, "DURATION") == 0 || strcmp(o->arg, "WHEN") == 0)
 		for (size_t k = 0; k < sizeof durations / sizeof durations[0]; k++)
 			offer(f, durations[k]);
 	else if (strcmp(o->arg, "ID") == 0)
@@ -166,6 +160,8 @@ static void offer_positionals(struct ctl *c, struct filter *f, const struct ctl_
 		offer_job_ids(c, f, "PENDING", true);
 	else if (cmd->flags & CMD_JOB_IDS)
 		offer_job_ids(c, f, NULL, false);
+	else if (cmd->flags & CMD_RULE_IDS)
+		offer_rule_ids(c, f);
 	else if (strcmp(cmd->name, "completion") == 0 && n == 0) {
 		offer(f, "bash");
 		offer(f, "zsh");
@@ -247,7 +243,7 @@ void ctl_complete(struct ctl *c, char **words, int n, const char *text, void (*a
 	}
 	int used = 0;
 	const struct ctl_cmd *cmd = n > 0 ? ctl_find(n, words, &used) : NULL;
-	if (n == 0 || (n == 1 && cmd && (cmd->flags & CMD_GROUP))) {
+	if (n == 0 || (cmd && (cmd->flags & CMD_GROUP) && used == n)) {
 		offer_command_words(&f, words, n);
 		return;
 	}

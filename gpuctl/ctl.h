@@ -99,10 +99,15 @@ int ctl_fail(struct ctl *c, enum status st, const char *fmt, ...) __attribute__(
 /* Reports the failure of a call (message from c->err, in the terms of the
  * running command's flags); returns its exit code. */
 int ctl_report(struct ctl *c, enum status st);
+/* ctl_call with the cached token, reporting a failure: 0 with *data
+ * (caller frees), or the exit code. args: consumed (may be NULL). */
+int ctl_ask(struct ctl *c, const char *op, cJSON *args, cJSON **data);
 /* Whether results are printed as data (JSON or YAML). */
 bool ctl_structured(const struct ctl *c);
 /* Prints a value as JSON (one line) or YAML, by c->out. */
 void ctl_emit(const struct ctl *c, const cJSON *v);
+/* Prints {key: list} as JSON or YAML; list is consumed. */
+void ctl_emit_list(const struct ctl *c, const char *key, cJSON *list);
 /* "-o name does not apply to CMD": for results without ids or names. */
 int ctl_no_names(struct ctl *c);
 /* The quota lines (remaining, reserved, available) in GPU-hours; -o wide

@@ -23,6 +23,15 @@ char *fmt_when(int64_t t, int64_t now, char *buf, size_t size)
 	return buf;
 }
 
+char *fmt_stamp(int64_t t, char *buf, size_t size)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (t <= 0 || !localtime_r(&tt, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, size, "-");
+	return buf;
+}
+
 char *fmt_age(int64_t t, int64_t now, char *buf, size_t size)
 {
 	int64_t d = now - t;
@@ -121,7 +130,7 @@ enum colour fmt_status_colour(const char *status)
 		return COLOUR_YELLOW;
 	if (strcmp(status, "FAILED") == 0 || strcmp(status, "REJECTED") == 0)
 		return COLOUR_RED;
-	if (strcmp(status, "CANCELLED") == 0)
+	if (strcmp(status, "CANCELLED") == 0 || strcmp(status, "EXPIRED") == 0)
 		return COLOUR_DIM;
 	return COLOUR_NONE;
 }

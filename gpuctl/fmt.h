@@ -12,6 +12,8 @@
 
 /* "14:02:05" today, "2026-11-26 14:02" another day (local time). */
 char *fmt_when(int64_t t, int64_t now, char *buf, size_t size);
+/* "2026-11-27 14:02:05": the local date and time, for logs (events). */
+char *fmt_stamp(int64_t t, char *buf, size_t size);
 /* "5m ago", "2h10m ago", "in 3h", "now": the two largest units. */
 char *fmt_age(int64_t t, int64_t now, char *buf, size_t size);
 /* "14:02:05 (5m ago)"; "-" for t <= 0. */

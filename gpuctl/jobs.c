@@ -138,5 +138,5 @@ int jobs_fetch_full(struct ctl *c, const cJSON *base, const char *pattern, int64
 bool job_status_final(const char *status)
 {
 	return strcmp(status, "COMPLETED") == 0 || strcmp(status, "FAILED") == 0 || strcmp(status, "CANCELLED") == 0 ||
-	       strcmp(status, "REJECTED") == 0;
+	       strcmp(status, "REJECTED") == 0 || strcmp(status, "EXPIRED") == 0;
 }

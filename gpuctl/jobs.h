@@ -32,6 +32,9 @@ void brief_set_free(struct brief_set *s);
  * pattern (NULL: all), into *out (a cJSON array; caller frees). 0, or the
  * exit code after the error. */
 int jobs_fetch_full(struct ctl *c, const cJSON *base, const char *pattern, int64_t limit, cJSON **out);
+/* admin pending without -q: the approval inbox (cmd-pending.c), as a
+ * table or {"jobs": [...]}. 0 or the exit code after the error. */
+int pending_inbox(struct ctl *c);
 /* Whether a job status is final. */
 bool job_status_final(const char *status);
 

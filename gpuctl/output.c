@@ -37,6 +37,12 @@ int ctl_report(struct ctl *c, enum status st)
 	return status_exit_code(st);
 }
 
+int ctl_ask(struct ctl *c, const char *op, cJSON *args, cJSON **data)
+{
+	enum status st = ctl_call(c, op, args, true, data);
+	return st == ST_OK ? 0 : ctl_report(c, st);
+}
+
 bool ctl_structured(const struct ctl *c)
 {
 	return c->out == OUT_JSON || c->out == OUT_YAML;
@@ -48,6 +54,19 @@ void ctl_emit(const struct ctl *c, const cJSON *v)
 		yaml_print(stdout, v);
 	else
 		print_json(v);
+}
+
+void ctl_emit_list(const struct ctl *c, const char *key, cJSON *list)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o || !list || !cJSON_AddItemToObject(o, key, list)) {
+		cJSON_Delete(o);
+		cJSON_Delete(list);
+		fprintf(stderr, "gpuctl: out of memory\n");
+		return;
+	}
+	ctl_emit(c, o);
+	cJSON_Delete(o);
 }
 
 int ctl_no_names(struct ctl *c)

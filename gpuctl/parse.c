@@ -2,7 +2,9 @@
  * the command and the option. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/duration.h"
 #include "common/json.h"
@@ -13,17 +15,22 @@ static const char *cmd_name(const struct ctl *c)
 	return c->cmd ? c->cmd->name : "gpuctl";
 }
 
-int parse_job_id(struct ctl *c, const char *text, int64_t *out)
+int parse_id(struct ctl *c, const char *what, const char *text, int64_t *out)
 {
 	char *end;
 	errno = 0;
 	long long v = strtoll(text, &end, 10);
 	if (errno || end == text || *end || v < 1 || v > JSON_INT_MAX) {
-		ctl_fail(c, ST_USAGE, "%s: '%s' is not a job id (a positive whole number)", cmd_name(c), text);
+		ctl_fail(c, ST_USAGE, "%s: '%s' is not a %s id (a positive whole number)", cmd_name(c), text, what);
 		return -1;
 	}
 	*out = v;
 	return 0;
+}
+
+int parse_job_id(struct ctl *c, const char *text, int64_t *out)
+{
+	return parse_id(c, "job", text, out);
 }
 
 int parse_duration_opt(struct ctl *c, const char *opt, const char *text, int64_t *out)
@@ -51,6 +58,35 @@ int parse_duration_opt(struct ctl *c, const char *opt, const char *text, int64_t
 			"D-HH[:MM[:SS]])", name, opt, text);
 		return -1;
 	}
+}
+
+int parse_when_opt(struct ctl *c, const char *opt, const char *text, int64_t *out)
+{
+	static const char *const forms[] = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M",
+		"%Y-%m-%dT%H:%M", "%Y-%m-%d"};
+	int64_t secs;
+	if (duration_parse_cli(text, &secs) == DURATION_OK) {
+		*out = (int64_t)time(NULL) - secs;
+		return 0;
+	}
+	if (time_parse_rfc3339(text, out) == 0)
+		return 0;
+	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+		struct tm tm;
+		memset(&tm, 0, sizeof tm);
+		const char *end = strptime(text, forms[i], &tm);
+		if (!end || *end)
+			continue;
+		tm.tm_isdst = -1; /* local time, summer or not */
+		time_t t = mktime(&tm);
+		if (t != (time_t)-1) {
+			*out = (int64_t)t;
+			return 0;
+		}
+	}
+	ctl_fail(c, ST_USAGE, "%s: %s '%s' is not a date or a duration (like 2026-11-27, \"2026-11-27 14:00\" in "
+		"local time, 2026-11-27T13:00:00Z, or 7d for 7 days ago)", cmd_name(c), opt, text);
+	return -1;
 }
 
 int parse_count_opt(struct ctl *c, const char *opt, const char *text, int64_t min, int64_t max, int64_t *out)

@@ -15,17 +15,18 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
-/* "unknown command 'lsit'; did you mean list?" */
+/* "unknown command 'lsit'; did you mean list?", or about a group's
+ * subcommand ("admin rule bogus"). */
 static int unknown_command(struct ctl *c, int argc, char **argv)
 {
 	const char *near = suggest_command(argc, argv);
 	int used = 0;
-	const struct ctl_cmd *group = ctl_find(1, argv, &used);
-	if (group && (group->flags & CMD_GROUP) && argc >= 2)
-		return near ? ctl_fail(c, ST_USAGE, "%s: unknown subcommand '%s'; did you mean %s %s?", argv[0], argv[1],
-				      argv[0], near)
-			    : ctl_fail(c, ST_USAGE, "%s: unknown subcommand '%s' (see gpuctl help %s)", argv[0], argv[1],
-				      argv[0]);
+	const struct ctl_cmd *group = ctl_find(argc, argv, &used);
+	if (group && (group->flags & CMD_GROUP) && argc > used)
+		return near ? ctl_fail(c, ST_USAGE, "%s: unknown subcommand '%s'; did you mean %s %s?", group->name,
+				      argv[used], group->name, near)
+			    : ctl_fail(c, ST_USAGE, "%s: unknown subcommand '%s' (see gpuctl help %s)", group->name,
+				      argv[used], group->name);
 	if (near)
 		return ctl_fail(c, ST_USAGE, "unknown command '%s'; did you mean %s?", argv[0], near);
 	return ctl_fail(c, ST_USAGE, "unknown command '%s' (see gpuctl help)", argv[0]);
@@ -39,7 +40,7 @@ int ctl_run(struct ctl *c, int argc, char **argv)
 	}
 	int used = 0;
 	const struct ctl_cmd *cmd = ctl_find(argc, argv, &used);
-	if (!cmd || ((cmd->flags & CMD_GROUP) && argc > 1 && argv[1][0] != '-'))
+	if (!cmd || ((cmd->flags & CMD_GROUP) && argc > used && argv[used][0] != '-'))
 		return unknown_command(c, argc, argv);
 	argc -= used;
 	argv += used;

@@ -1,6 +1,7 @@
 /* "Did you mean": the closest command or option to a typo, by edit
  * distance (a swap of two neighbours counts once), or the one a prefix
  * names. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,23 +58,30 @@ const char *suggest_closest(const char *word, const char *const *cands, size_t n
 	return nprefixed == 1 ? prefixed : NULL;
 }
 
+struct names {
+	char words[64][64];
+	const char *ptrs[64];
+	size_t n;
+};
+
+static void add_name(void *arg, const char *word)
+{
+	struct names *w = arg;
+	if (w->n == 64)
+		return;
+	snprintf(w->words[w->n], sizeof w->words[w->n], "%s", word);
+	w->ptrs[w->n] = w->words[w->n];
+	w->n++;
+}
+
 const char *suggest_command(int argc, char **argv)
 {
-	const char *names[64];
-	size_t n = 0;
 	/* First words of visible commands, or a group's subcommands. */
+	static struct names w;
 	int used = 0;
-	const struct ctl_cmd *group = argc >= 2 ? ctl_find(1, argv, &used) : NULL;
-	size_t glen = group && (group->flags & CMD_GROUP) ? strlen(group->name) : 0;
-	for (const struct ctl_cmd *c = ctl_commands; c->name && n < 64; c++) {
-		if (c->flags & CMD_HIDDEN)
-			continue;
-		if (glen) {
-			if (strncmp(c->name, group->name, glen) == 0 && c->name[glen] == ' ')
-				names[n++] = c->name + glen + 1;
-		} else if (!strchr(c->name, ' ')) {
-			names[n++] = c->name;
-		}
-	}
-	return suggest_closest(glen ? argv[1] : argv[0], names, n);
+	const struct ctl_cmd *group = ctl_find(argc, argv, &used);
+	bool in_group = group && (group->flags & CMD_GROUP) && argc > used;
+	w.n = 0;
+	ctl_next_words(in_group ? group->name : NULL, add_name, &w);
+	return suggest_closest(in_group ? argv[used] : argv[0], w.ptrs, w.n);
 }

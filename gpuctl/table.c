@@ -136,6 +136,20 @@ void table_add_int(struct table *t, int64_t v)
 	add_cell(t, p, true);
 }
 
+void table_add_opt(struct table *t, bool has, int64_t v)
+{
+	if (has)
+		table_add_int(t, v);
+	else
+		add_cell(t, NULL, false);
+}
+
+void table_add_hours(struct table *t, int64_t secs)
+{
+	char b[64];
+	add_cell(t, fmt_gpu_hours(secs, b, sizeof b), true);
+}
+
 void table_colour(struct table *t, enum colour k)
 {
 	if (t->ncells > 0)

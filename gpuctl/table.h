@@ -45,6 +45,10 @@ void table_add(struct table *t, const char *s);
 void table_add_ref(struct table *t, const char *s);
 /* Appends an integer cell. */
 void table_add_int(struct table *t, int64_t v);
+/* Appends v as an integer cell when has, else an empty one ("-"). */
+void table_add_opt(struct table *t, bool has, int64_t v);
+/* Appends GPU-seconds as a GPU-hours cell ("10.0 GPU-h"). */
+void table_add_hours(struct table *t, int64_t secs);
 /* Sets the colour of the last cell added. */
 void table_colour(struct table *t, enum colour k);
 /* Rows added so far. */

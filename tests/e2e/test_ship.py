@@ -153,7 +153,7 @@ def test_bash_completion(daemon):
     assert bash_complete(daemon, ["gpuctl", "sub"]) == ["submit"]
     assert set(bash_complete(daemon, ["gpuctl", "admin", ""])) >= {"approve", "reject", "useradd", "usage"}
     assert bash_complete(daemon, ["gpuctl", "submit", "--gpu", ""]) == ["A100", "V100", "T4"]
-    assert set(bash_complete(daemon, ["gpuctl", "submit", "--c"])) == {"--count"}
+    assert set(bash_complete(daemon, ["gpuctl", "submit", "--c"])) == {"--count", "--chdir"}
     assert jid in bash_complete(daemon, ["gpuctl", "cancel", ""])
     assert bash_complete(daemon, ["gpuctl", "list", "--state", "RUN"]) == ["RUNNING"]
     assert bash_complete(daemon, ["gpuctl", "-j", "wh"]) == ["whoami"]

@@ -323,7 +323,7 @@ def test_job_user_owner_default_and_refusals(cluster, slurmd_factory, unix_accou
 
 
 def test_restart_readopts_jobs_and_never_submits_twice(cluster, sd):
-    long_job = submit(sd, "sh", "-c", "echo one; sleep 6; echo two", count=2)
+    long_job = submit(sd, "sh", "-c", "echo one; sleep 8; echo two", count=2)
     short = submit(sd, "sh", "-c", "sleep 1; exit 4", gpu="T4")
     lost_id = submit(sd, "sh", "-c", "sleep 4", gpu="T4")
     sids = {j: slurm_id_of(sd, j) for j in (long_job, short, lost_id)}

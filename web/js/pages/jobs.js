@@ -1,0 +1,179 @@
+// My jobs: the caller's jobs, newest first, 50 a page (paged with
+// before_id, so 10,000 jobs cost what 50 do), filtered by state, and kept
+// current by the event stream: a new job appears at the top, a changed
+// one is replaced in place. Nothing polls.
+import {get, qs, explain} from '../api.js';
+import {h, clear, table, errorBox, emptyBox, announce} from '../dom.js';
+import {badge, gpus, jobLink, jobName, orderedFetch, STATES, FINAL_KINDS} from '../jobview.js';
+import {duration, dateTime, shortTime} from '../format.js';
+
+const PAGE = 50;
+const FILTERS = [['', 'All states'], ['PENDING,APPROVED,RUNNING', 'Live: pending, approved, running'],
+  ...STATES.map((s) => [s, s.charAt(0) + s.slice(1).toLowerCase()])];
+// The before_id of each page before the current one (per filter), for "Newer".
+const trail = {filter: null, stack: []};
+
+function hashFor(state, before) {
+  const p = new URLSearchParams();
+  if (state) p.set('state', state);
+  if (before) p.set('before', before);
+  const s = p.toString();
+  return '#/jobs' + (s ? '?' + s : '');
+}
+
+export default function jobsPage(section, params, app) {
+  app.title('My jobs');
+  const state = app.query.get('state') || '';
+  const before = parseInt(app.query.get('before') || '', 10) || null;
+  const wanted = state ? state.split(',') : null;
+  if (trail.filter !== state) {
+    trail.filter = state;
+    trail.stack = [];
+  }
+
+  const rows = new Map(); // id -> {job, tr}
+  let tbody = null;
+  let next = null;
+  const body = h('div', {class: 'jobs-body', 'aria-busy': 'true'}, h('p', {class: 'loading'}, 'Loading your jobs…'));
+  const pager = h('nav', {class: 'pager', 'aria-label': 'Pages of jobs'});
+  const select = h('select', {id: 'jobs-state'},
+    FILTERS.map(([v, t]) => h('option', {value: v, selected: v === state}, t)));
+  select.addEventListener('change', () => {
+    location.hash = hashFor(select.value, null);
+  });
+
+  section.append(
+    h('div', {class: 'page-head'},
+      h('h1', null, 'My jobs'),
+      h('a', {class: 'button primary', href: '#/submit'}, 'Submit a job')),
+    h('div', {class: 'toolbar'}, h('label', {for: 'jobs-state'}, 'Show'), select,
+      h('span', {class: 'hint'}, 'Updates live as your jobs change.')),
+    body, pager);
+
+  function row(job) {
+    return h('tr', {'data-job-id': job.id, 'data-status': job.status},
+      h('td', {class: 'num', 'data-label': 'ID'}, jobLink(job.id)),
+      h('td', {class: 'name', 'data-label': 'Name'}, jobName(job)),
+      h('td', {'data-label': 'GPUs'}, gpus(job)),
+      h('td', {'data-label': 'Time limit'}, duration(job.time_limit)),
+      h('td', {'data-label': 'State'}, badge(job.status)),
+      h('td', {class: 'reason', 'data-label': 'Reason'}, job.reason || ''),
+      h('td', {class: 'time', 'data-label': 'Submitted', title: dateTime(job.created_at)}, shortTime(job.created_at)));
+  }
+
+  function drawPager() {
+    const page = trail.stack.length + 1;
+    const older = next;
+    clear(pager,
+      h('button', {type: 'button', disabled: !before, onclick: () => { trail.stack = []; location.hash = hashFor(state, null); }}, 'Newest'),
+      h('button', {type: 'button', disabled: !before, onclick: () => {
+        const prev = trail.stack.pop();
+        location.hash = hashFor(state, prev || null);
+      }}, '← Newer'),
+      h('span', {class: 'page-no'}, 'Page ' + page),
+      h('button', {type: 'button', disabled: !older, onclick: () => {
+        trail.stack.push(before || 0);
+        location.hash = hashFor(state, older);
+      }}, 'Older →'));
+  }
+
+  function emptyState() {
+    if (before) return emptyBox(h('p', null, 'No older jobs.'));
+    if (wanted) return emptyBox(h('p', null, 'You have no jobs in this state.'), h('a', {href: '#/jobs'}, 'Show all jobs'));
+    return emptyBox(h('p', null, 'You have no jobs yet.'), h('a', {class: 'button primary', href: '#/submit'}, 'Submit your first job'));
+  }
+
+  function drawTable() {
+    if (!rows.size) {
+      tbody = null;
+      clear(body, emptyState());
+      return;
+    }
+    tbody = h('tbody', null, [...rows.values()].map((r) => r.tr));
+    const t = table('My jobs', ['ID', 'Name', 'GPUs', 'Time limit', 'State', 'Reason', 'Submitted'], [], 'jobs stack');
+    t.querySelector('tbody').replaceWith(tbody);
+    clear(body, t);
+  }
+
+  async function load() {
+    body.setAttribute('aria-busy', 'true');
+    try {
+      const r = await get('/jobs' + qs({state, limit: PAGE, before_id: before}));
+      if (!app.alive()) return;
+      rows.clear();
+      for (const job of r.jobs) rows.set(job.id, {job, tr: row(job)});
+      next = r.next_before_id || (r.jobs.length === PAGE ? r.jobs[r.jobs.length - 1].id : null);
+      drawTable();
+      drawPager();
+      performance.mark('gpuaas-jobs-ready');
+    } catch (e) {
+      if (app.alive()) clear(body, errorBox(explain(e), load));
+    } finally {
+      body.setAttribute('aria-busy', 'false');
+    }
+  }
+
+  function upsert(job) {
+    const have = rows.get(job.id);
+    const fits = !wanted || wanted.includes(job.status);
+    if (have) {
+      if (fits) {
+        const tr = row(job);
+        tr.classList.add('changed');
+        have.tr.replaceWith(tr);
+        rows.set(job.id, {job, tr});
+      } else {
+        have.tr.remove();
+        rows.delete(job.id);
+        if (!rows.size) drawTable();
+      }
+      announce('Job ' + job.id + ' is now ' + job.status + (fits ? '' : '; it left this list') + '.');
+      return;
+    }
+    const newest = Math.max(0, ...rows.keys());
+    if (!fits || before || job.id < newest) return;
+    const tr = row(job);
+    tr.classList.add('changed');
+    const entries = [[job.id, {job, tr}], ...rows.entries()];
+    rows.clear();
+    for (const [id, r] of entries.slice(0, PAGE)) rows.set(id, r);
+    if (entries.length > PAGE) {
+      entries[entries.length - 1][1].tr.remove();
+      next = entries[PAGE - 1][0];
+    }
+    if (tbody) tbody.prepend(tr);
+    else drawTable();
+    drawPager();
+    announce('New job ' + job.id + ': ' + job.status + '.');
+  }
+
+  const fetchJob = orderedFetch((id) => get('/jobs/' + id).catch(() => null));
+  let waitingTimer = null;
+  let lastSeen = 0;
+  // Queue positions move when other jobs start or end.
+  function refreshWaiting(except) {
+    clearTimeout(waitingTimer);
+    waitingTimer = setTimeout(() => {
+      for (const {job} of rows.values()) {
+        if (job.id !== except && (job.status === 'APPROVED' || job.status === 'PENDING')) {
+          fetchJob(job.id, lastSeen, (j) => app.alive() && rows.has(j.id) && rows.get(j.id).job.reason !== j.reason && upsert(j));
+        }
+      }
+    }, 300);
+  }
+  app.onLeave(() => clearTimeout(waitingTimer));
+
+  const loading = load();
+  app.listen(async (ev) => {
+    await loading;
+    if (!app.alive()) return;
+    if (ev.kind === 'resync') {
+      load();
+      return;
+    }
+    if (!ev.kind.startsWith('job.') || !ev.job_id || ev.user !== app.me.username) return;
+    lastSeen = ev.seq;
+    fetchJob(ev.job_id, ev.seq, (job) => app.alive() && upsert(job));
+    if (ev.kind === 'job.started' || FINAL_KINDS.has(ev.kind)) refreshWaiting(ev.job_id);
+  });
+}
