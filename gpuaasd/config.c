@@ -39,7 +39,8 @@ static const struct opt opts[] = {
 	{"log-level", OPT_LOGLEVEL, OFF(log_level), 0, 0, true, "LEVEL  error, warn, info or debug (info)"},
 	{"job-user", OPT_STRING, OFF(job_user), 0, 0, false, "dynamic|owner|ACCOUNT  who local jobs run as (root daemon): "
 		"dynamic (default): each gpuaas user its own uid from --job-uid-base; owner: the Unix account of "
-		"the same name; ACCOUNT: every job shares that one account and jobs are NOT isolated from each other"},
+		"the same name; ACCOUNT: every job shares that one account and jobs are NOT isolated from each other; "
+		"with --executor slurm: owner (default) or ACCOUNT"},
 	{"kill-grace", OPT_DURATION, OFF(kill_grace), 0, 3600, true, "DURATION  SIGTERM to SIGKILL delay (10s)"},
 	{"max-log-bytes", OPT_INT, OFF(max_log_bytes), 1024, INT64_C(1) << 40, true, "N  cap of one job's log (64 MiB)"},
 	{"bcrypt-cost", OPT_INT, OFF(bcrypt_cost), 4, 31, true, "N  bcrypt cost of new hashes (12)"},
@@ -66,6 +67,8 @@ static const struct opt opts[] = {
 	{"slurm-gres", OPT_STRING, OFF(slurm_gres), 0, 0, true, "MAP  GPU type to gres, e.g. A100=gpu:a100 (lower-case type)"},
 	{"slurm-partition", OPT_STRING, OFF(slurm_partition), 0, 0, true, "NAME  Slurm partition for jobs (the cluster's default)"},
 	{"slurm-account", OPT_STRING, OFF(slurm_account), 0, 0, true, "NAME  Slurm account for jobs (the user's default)"},
+	{"slurm-log-dir", OPT_STRING, OFF(slurm_log_dir), 0, 0, false, "DIR  where Slurm writes job output; shared by "
+		"the nodes (root: /var/spool/gpuaas-slurm/<hash>, else <state>/slurm-logs)"},
 	{"slurm-poll", OPT_DURATION, OFF(slurm_poll), 1, 3600, true, "DURATION  how often Slurm is asked about running jobs (5s)"},
 	{"backfill", OPT_BOOL, OFF(backfill), 0, 0, true, "on|off  start later jobs early when that delays nobody (on)"},
 	{"check-config", OPT_FLAG, OFF(check_config), 0, 0, false, "validate the configuration and exit"},
@@ -124,6 +127,8 @@ void config_finish(struct config *cfg)
 static int set_string(struct config *cfg, const struct opt *o, const char *value, char *why, size_t whylen)
 {
 	char **field = (char **)((char *)cfg + o->offset);
+	if (o->offset == OFF(job_user))
+		cfg->job_user_given = true;
 	if (!*value) {
 		snprintf(why, whylen, "empty value");
 		return -1;

@@ -48,9 +48,11 @@ struct config {
 	char *slurm_gres;        /* "A100=gpu:a100,T4=gpu:t4"; NULL: lower-case type */
 	char *slurm_partition;
 	char *slurm_account;
+	char *slurm_log_dir;     /* where Slurm writes job output (shared by the nodes); NULL: default */
 	int64_t slurm_poll;      /* seconds between squeue/sacct polls */
 	bool backfill;           /* start later jobs early when that delays nobody */
 	bool check_config;
+	bool job_user_given;     /* --job-user or job_user = was given (else: the executor's default) */
 	bool gpus_explicit; /* --gpus or gpus = given (else: discovery for local) */
 	bool set_on_cmdline[64]; /* by option index */
 };

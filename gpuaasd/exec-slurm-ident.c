@@ -36,18 +36,7 @@ static void from_account(struct slurm_ident *id, const struct passwd *pw, bool d
  * default, which means owner here.) */
 static bool job_user_given(const struct config *cfg)
 {
-	static char arg0[] = "gpuaasd", arg1[] = "--job-user", arg2[] = "owner";
-	char *argv[] = {arg0, arg1, arg2, NULL};
-	char err[256];
-	struct config probe;
-	bool given = false;
-	config_init(&probe);
-	if (config_parse_args(&probe, 3, argv, err, sizeof err) == CONFIG_OK)
-		for (size_t i = 0; i < sizeof probe.set_on_cmdline; i++)
-			if (probe.set_on_cmdline[i])
-				given = cfg->set_on_cmdline[i];
-	config_finish(&probe);
-	return given;
+	return cfg->job_user_given;
 }
 
 static int init_self(struct slurm_ident_policy *p)

@@ -191,7 +191,9 @@ int slurm_sbatch_argv(struct sbatch_argv *a, const char *sbatch, const struct sl
 int slurm_log_dir(const struct config *cfg, char *buf, size_t len)
 {
 	int n;
-	if (geteuid() != 0) {
+	if (cfg->slurm_log_dir) {
+		n = snprintf(buf, len, "%s", cfg->slurm_log_dir);
+	} else if (geteuid() != 0) {
 		n = snprintf(buf, len, "%s/slurm-logs", cfg->state_dir);
 	} else {
 		uint32_t h = 2166136261u;

@@ -471,9 +471,7 @@ def test_quota_gauge_chart_and_phone_width(site, user):
             width = user.d.execute_script("return document.documentElement.scrollWidth")
             inner = user.d.execute_script("return window.innerWidth")
             assert width <= inner, (page, width, inner)
-        user.go("jobs")
-        user.find("table.jobs")
-        user.shot("phone-jobs")
+            user.shot("phone-" + page)
     finally:
         user.d.set_window_size(1280, 900)
 

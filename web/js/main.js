@@ -2,10 +2,9 @@
 // Pages live in pages/*.js; each renders into its own <section> and gets
 // an app object (who is logged in, the event stream for as long as the
 // page is shown, navigation).
-import {get, post, setCsrf, onUnauthenticated} from './api.js';
+import {get, post, setCsrf, onUnauthenticated, explain} from './api.js';
 import * as events from './events.js';
 import {h, clear, errorBox} from './dom.js';
-import {explain} from './api.js';
 import loginPage from './pages/login.js';
 import jobsPage from './pages/jobs.js';
 import jobPage from './pages/job.js';
@@ -115,7 +114,6 @@ function render(focus) {
       });
     },
     title: (t) => { document.title = t + ' · gpuaas'; },
-    refreshMe,
   };
   const route = routes.find(([re]) => re.test(path));
   if (!route) {
@@ -126,14 +124,6 @@ function render(focus) {
     route[1](section, route[0].exec(path).slice(1), app);
   }
   show(section, focus);
-}
-
-async function refreshMe() {
-  const r = await get('/me');
-  me = {username: r.username, is_admin: r.is_admin, quota: r.quota};
-  setCsrf(r.csrf_token);
-  header();
-  return me;
 }
 
 /* Asked by the event stream when it was closed: false when the session is over. */
