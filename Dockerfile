@@ -13,6 +13,7 @@ COPY common common
 COPY gpuaasd gpuaasd
 COPY gpuctl gpuctl
 COPY gpuaas-web gpuaas-web
+COPY web web
 COPY systemd systemd
 COPY docs/man docs/man
 COPY docs/openapi.yaml docs/openapi.yaml
@@ -31,6 +32,7 @@ RUN apt-get update \
 COPY --from=build /out/usr/sbin/gpuaasd /usr/sbin/gpuaasd
 COPY --from=build /out/usr/bin/gpuctl /usr/bin/gpuctl
 COPY --from=build /out/usr/sbin/gpuaas-web /usr/sbin/gpuaas-web
+COPY --from=build /out/usr/share/gpuaas/web /usr/share/gpuaas/web
 EXPOSE 8080
 USER gpuaas
 ENV GPUAAS_SOCKET=/run/gpuaas/gpuaasd.sock

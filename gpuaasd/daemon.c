@@ -220,6 +220,8 @@ static void commit(struct daemon *d)
 		dispatch_after_commit(d->disp, result);
 	if (result != BATCH_EMPTY)
 		sched_after_commit(d->sched, result == BATCH_COMMITTED);
+	if (result == BATCH_FAILED || result == BATCH_FAILED_TRANSIENT)
+		d->rules_live = -1; /* a rolled-back rule change: count again */
 	park_flush(d->park);
 }
 
@@ -251,6 +253,7 @@ static void before_wait(struct loop *loop, void *data)
 int daemon_init_core(struct daemon *d, int hasher_threads, char *err, size_t errlen)
 {
 	char path[4200];
+	d->rules_live = -1;
 	if (prepare_state_dir(d->cfg.state_dir, err, errlen) < 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/gpuaas.db", d->cfg.state_dir);

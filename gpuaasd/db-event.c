@@ -110,3 +110,8 @@ int db_rule_approved_since(struct db *db, int64_t rule_id, int64_t owner_id, int
 		DB_STMT_BIND(db, STMT_RULE_APPROVED_SINCE, DB_INT(rule_id), DB_INT(owner_id), DB_INT(since)),
 		"rule approved since", out);
 }
+
+int db_rule_count(struct db *db, int64_t *out)
+{
+	return db_scalar(db, STMT_RULE_COUNT, "rule count", out);
+}

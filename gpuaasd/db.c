@@ -127,13 +127,17 @@ static const char *const stmt_sql[STMT__COUNT] = {
 			    "AND (?6 = '' OR e.actor = ?6 OR e.user_id IN (SELECT id FROM users WHERE username = ?6)) "
 			    "AND e.at >= ?7 ORDER BY e.seq LIMIT ?2",
 	[STMT_EVENT_MAX_SEQ] = "SELECT coalesce(max(seq), 0) FROM events",
-	[STMT_EVENT_PRUNE] = "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE at < ?1 ORDER BY seq LIMIT ?2)",
+	/* The newest event always stays: seq is the rowid, and SQLite gives a new
+	 * row max + 1, so keeping the last one means no seq is ever reused. */
+	[STMT_EVENT_PRUNE] = "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE at < ?1 "
+			     "AND seq < (SELECT max(seq) FROM events) ORDER BY seq LIMIT ?2)",
 	[STMT_RULE_INSERT] = "INSERT INTO rules(gpu_types, max_count, max_time, users, scope, daily_cap, note, created_at, "
 			     "created_by) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[STMT_RULE_DELETE] = "UPDATE rules SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL",
 	[STMT_RULE_LIST] = "SELECT r.id, r.gpu_types, r.max_count, r.max_time, r.users, r.scope, r.daily_cap, r.note, "
 			   "r.created_at, (SELECT username FROM users WHERE id = r.created_by) FROM rules r "
 			   "WHERE r.deleted_at IS NULL ORDER BY r.id",
+	[STMT_RULE_COUNT] = "SELECT count(*) FROM rules WHERE deleted_at IS NULL",
 	[STMT_RULE_APPROVED_SINCE] = "SELECT coalesce(sum(gpu_count * time_limit * weight), 0) FROM jobs "
 				     "WHERE approved_rule = ?1 AND owner_id = ?2 AND approved_at >= ?3",
 };
@@ -196,7 +200,8 @@ static const char *const migrations[] = {
 	 * the states EXPIRED (and CANCELLING, kept for the executors that stop
 	 * a job slowly); SQLite cannot change a CHECK in place, so the table is
 	 * rebuilt (migrate() checks the foreign keys before it commits). Also: per-state counts
-	 * kept by triggers (metrics cost no scan), the event log and rules. */
+	 * kept by triggers (metrics cost no scan), the event log and rules. The
+	 * event seq is the rowid (never reused: pruning keeps the newest). */
 	"CREATE TABLE jobs_v3("
 	"  id INTEGER PRIMARY KEY,"
 	"  owner_id INTEGER NOT NULL REFERENCES users(id),"
@@ -204,8 +209,10 @@ static const char *const migrations[] = {
 	"  gpu_type TEXT NOT NULL,"
 	"  gpu_count INTEGER NOT NULL CHECK (gpu_count > 0),"
 	"  time_limit INTEGER NOT NULL CHECK (time_limit > 0),"
-	"  status TEXT NOT NULL CHECK (status IN ('PENDING','APPROVED','RUNNING','COMPLETED','FAILED','CANCELLED',"
-	"    'REJECTED','EXPIRED','CANCELLING')),"
+	/* instr, not IN (...): an IN list makes SQLite build a temporary table
+	 * on every insert and update, a cost every submit paid. */
+	"  status TEXT NOT NULL CHECK (instr(',PENDING,APPROVED,RUNNING,COMPLETED,FAILED,CANCELLED,REJECTED,EXPIRED,"
+	"CANCELLING,', ',' || status || ',') > 0 AND instr(status, ',') = 0),"
 	"  reason TEXT NOT NULL DEFAULT '',"
 	"  command TEXT,"
 	"  created_at INTEGER NOT NULL,"
@@ -235,7 +242,7 @@ static const char *const migrations[] = {
 	"DROP TABLE jobs;"
 	"ALTER TABLE jobs_v3 RENAME TO jobs;"
 	"CREATE INDEX jobs_owner ON jobs(owner_id, id);"
-	"CREATE INDEX jobs_active ON jobs(status, approve_seq) WHERE status IN ('PENDING','APPROVED','RUNNING','CANCELLING');"
+	"CREATE INDEX jobs_active ON jobs(status, approve_seq);"
 	"CREATE INDEX jobs_status_id ON jobs(status, id);"
 	"CREATE INDEX jobs_rule_day ON jobs(approved_rule, owner_id, approved_at) WHERE approved_rule IS NOT NULL;"
 	"CREATE INDEX jobs_pending_age ON jobs(gpu_type, created_at) WHERE status = 'PENDING';"
@@ -256,7 +263,7 @@ static const char *const migrations[] = {
 	"    ON CONFLICT (status, gpu_type) DO UPDATE SET n = n + 1;"
 	"END;"
 	"CREATE TABLE events("
-	"  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  seq INTEGER PRIMARY KEY,"
 	"  at INTEGER NOT NULL,"
 	"  actor TEXT NOT NULL,"
 	"  kind TEXT NOT NULL,"
@@ -266,7 +273,6 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX events_user ON events(user_id, seq);"
 	"CREATE INDEX events_job ON events(job_id, seq) WHERE job_id IS NOT NULL;"
-	"CREATE INDEX events_at ON events(at);"
 	"CREATE TRIGGER events_append_only BEFORE UPDATE ON events BEGIN"
 	"  SELECT RAISE(ABORT, 'events are append-only');"
 	"END;"

@@ -254,6 +254,8 @@ int db_rule_insert(struct db *db, const struct rule_row *r, int64_t created_by, 
 /* DB_NOTFOUND when there is no such live rule. */
 int db_rule_delete(struct db *db, int64_t id, int64_t now);
 int db_rule_list(struct db *db, db_rule_cb cb, void *arg);
+/* Live rules. */
+int db_rule_count(struct db *db, int64_t *out);
 /* GPU-seconds (count x time x weight) that rule approved for owner since. */
 int db_rule_approved_since(struct db *db, int64_t rule_id, int64_t owner_id, int64_t since, int64_t *out);
 

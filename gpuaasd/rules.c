@@ -60,6 +60,10 @@ int rules_match(struct daemon *d, const struct rule_ask *ask, int64_t *rule_id, 
 {
 	struct candidates c = {.ask = ask};
 	why[0] = '\0';
+	if (d->rules_live < 0 && db_rule_count(d->db, &d->rules_live) < 0)
+		return -1;
+	if (d->rules_live == 0)
+		return 0;
 	if (db_rule_list(d->db, collect, &c) < 0)
 		return -1;
 	for (int i = 0; i < c.n; i++) {
@@ -87,6 +91,7 @@ int rules_match(struct daemon *d, const struct rule_ask *ask, int64_t *rule_id, 
 enum status rules_add(struct daemon *d, const struct user_row *by, const struct rule_row *r, int64_t *id, char *msg,
 	size_t msglen)
 {
+	d->rules_live = -1; /* counted again at the next submit, whatever the commit does */
 	if (db_rule_insert(d->db, r, by->id, id) < 0)
 		return ST_INTERNAL;
 	struct event_detail e;
@@ -107,6 +112,7 @@ enum status rules_add(struct daemon *d, const struct user_row *by, const struct 
 
 enum status rules_delete(struct daemon *d, const struct user_row *by, int64_t id, char *msg, size_t msglen)
 {
+	d->rules_live = -1;
 	int rc = db_rule_delete(d->db, id, (int64_t)time(NULL));
 	if (rc == DB_NOTFOUND) {
 		snprintf(msg, msglen, "no rule %lld", (long long)id);

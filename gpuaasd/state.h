@@ -40,6 +40,9 @@ struct daemon {
 	/* A real bcrypt hash at the configured cost that no password matches:
 	 * logins for unknown users verify against it, so they cost the same. */
 	char dummy_hash[128];
+	/* Live auto-approval rules, or -1 when unknown (after a change): most
+	 * daemons have none, and then a submit asks the database nothing. */
+	int64_t rules_live;
 	int signal_fd;
 	bool socket_created; /* ours to unlink at a clean stop */
 };

@@ -33,7 +33,7 @@ if [ -f "$RUN/gpuaas-web.pid" ] && kill -0 "$(cat "$RUN/gpuaas-web.pid")" 2>/dev
 else
   : >"$WEB_LOG"
   for listen in "127.0.0.1:${GPUAAS_WEB_PORT:-8080}" 127.0.0.1:0; do # 8080, or any free port when it is taken
-    setsid "$ROOT/build/gpuaas-web/gpuaas-web" --listen "$listen" --socket "$SOCK" >>"$WEB_LOG" 2>&1 </dev/null &
+    setsid "$ROOT/build/gpuaas-web/gpuaas-web" --listen "$listen" --socket "$SOCK" --web-root "$ROOT/web" >>"$WEB_LOG" 2>&1 </dev/null &
     echo $! >"$RUN/gpuaas-web.pid"
     for _ in $(seq 50); do
       grep -q 'event=web.listening' "$WEB_LOG" && break 2

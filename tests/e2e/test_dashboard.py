@@ -33,6 +33,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 # HTTP errors a step provokes on purpose show in the console as
 # "Failed to load resource: the server responded with a status of 401 ...".
+NOT_A_VALUE = re.compile(r"\b(null|undefined|NaN)\b|\[object Object\]")
 EXPECTED_HTTP = re.compile(r"Failed to load resource: the server responded with a status of (400|401|403|404|409)")
 
 try:
@@ -176,6 +177,17 @@ class Browser:
 
         return wait_for(found, timeout, "%s: %s" % (self.name, css))
 
+    def click(self, css, timeout=5):
+        """Clicks the element, finding it again when a live update replaced it."""
+        def clicked():
+            try:
+                self.find(css, timeout).click()
+                return True
+            except StaleElementReferenceException:
+                return False
+
+        wait_for(clicked, timeout, "%s: to click %s" % (self.name, css))
+
     def all(self, css):
         return self.d.find_elements(By.CSS_SELECTOR, css)
 
@@ -192,24 +204,35 @@ class Browser:
 
     def field(self, label):
         """The form control whose <label> reads label."""
-        for lab in self.all("label"):
-            if lab.text.strip() == label and lab.get_attribute("for"):
-                return self.d.find_element(By.ID, lab.get_attribute("for"))
+        for _ in range(50):
+            for lab in self.all("label"):
+                if lab.text.strip() == label and lab.get_attribute("for"):
+                    return self.d.find_element(By.ID, lab.get_attribute("for"))
+            time.sleep(0.1)
         raise AssertionError("no field labelled %r" % label)
 
     def fill(self, label, value):
-        el = self.field(label)
-        el.clear()
-        el.send_keys(value)
-        return el
+        def filled():
+            try:
+                el = self.field(label)
+                el.clear()
+                el.send_keys(value)
+                return el
+            except StaleElementReferenceException:  # replaced by a live update meanwhile
+                return None
+
+        return wait_for(filled, 5, "%s: to fill %r" % (self.name, label))
 
     def login(self, user, password):
         self.find("form.login")
         self.fill("Username", user)
         self.fill("Password", password)
-        self.find("form.login button[type=submit]").click()
+        self.click("form.login button[type=submit]")
 
     def shot(self, name):
+        """Saves a screenshot, and checks the page shows no "null" or "undefined"."""
+        shown = stable(lambda: self.text("body"))
+        assert not NOT_A_VALUE.search(shown), (name, shown[:2000])
         path = str(self.site.shots / (name + ".png"))
         self.d.save_screenshot(path)
         extra = os.environ.get("GPUAAS_SCREENSHOTS")
@@ -245,12 +268,25 @@ def admin(site):
 
 @pytest.fixture(autouse=True)
 def clean_console(request):
-    """After each test: no JavaScript error or CSP violation in either browser."""
+    """After each test: no JavaScript error or CSP violation in either
+    browser, and no value shown as "null" or "undefined"."""
     yield
     for name in ("user", "admin"):
         if name in request.fixturenames:
             b = request.getfixturevalue(name)
             assert b.console_errors() == [], "console errors in %s's browser" % b.name
+            shown = stable(lambda: b.text("body"))
+            assert not NOT_A_VALUE.search(shown), shown[:2000]
+
+
+def stable(check, tries=20):
+    """Runs check() again when a live update replaced an element it was reading."""
+    for _ in range(tries - 1):
+        try:
+            return check()
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    return check()
 
 
 def gpu_hours(secs):
@@ -278,7 +314,7 @@ def test_login_errors_then_my_jobs(site, user):
     user.go("")
     user.find("form.login")
     assert user.d.title.startswith("Log in")
-    user.find("form.login button[type=submit]").click()
+    user.click("form.login button[type=submit]")
     user.wait_text("#login-error", "Enter your username and password")
     user.login("alice", "wrong-password")
     user.wait_text("#login-error", "Wrong username or password")
@@ -322,10 +358,10 @@ def test_submit_with_preview_appears_live_in_my_jobs(site, user):
     user.wait_text("#preview", "10m (0.17 GPU-h) = 1 × T4 × 10m")
     user.wait_text("#preview", "Needs an admin's approval")
     user.wait_text("#preview", "9h50m")
-    argv = [el.text for el in user.all("#argv-box .argv code")]
+    argv = stable(lambda: [el.text for el in user.all("#argv-box .argv code")])
     assert argv == ["sh", "-c", 'echo "<script>window.__xss=1</script>"; echo done']
     user.shot("submit")
-    user.find("form.submit-form button[type=submit]").click()
+    user.click("form.submit-form button[type=submit]")
     user.wait_text("#submit-result", "Submitted job")
     jid = int(re.search(r"Submitted job (\d+)", user.text("#submit-result")).group(1))
     site.jobs["first"] = jid
@@ -334,9 +370,9 @@ def test_submit_with_preview_appears_live_in_my_jobs(site, user):
     # The tab left on My jobs shows it without a reload.
     wait_for(lambda: row_status(user, jid) == "PENDING", 5, "job %d to appear in My jobs" % jid)
     assert user.d.execute_script("return window.__still_here") == 1
-    r = row(user, jid)
-    assert XSS_NAME in r.text and "waiting for approval" in r.text
-    assert not r.find_elements(By.TAG_NAME, "img")
+    text = user.text("tr[data-job-id='%d']" % jid)
+    assert XSS_NAME in text and "waiting for approval" in text, text
+    assert not user.all("main img")
     assert site.job(jid)["command"] == argv
     # A job submitted elsewhere (the API) arrives too.
     second = site.submit(site.alice, ["sh", "-c", "echo second; sleep 1"], name="second")
@@ -353,27 +389,26 @@ def test_inbox_bulk_approve_arrives_live_on_both_sides(site, user, admin):
     user.d.execute_script("window.__still_here = 2")
     admin.go("admin/inbox")
     wait_for(lambda: row(admin, first) and row(admin, second), 5, "the inbox to list jobs %d and %d" % (first, second))
-    r = row(admin, first)
-    assert "alice" in r.text
-    owner_available = r.find_element(By.CSS_SELECTOR, "[data-field=owner_available]").text
-    assert owner_available.startswith("9h40m"), owner_available   # 10h less 10m and 10m reserved
-    assert r.find_element(By.CSS_SELECTOR, "[data-field=owner_charged_30d]").text.startswith("0s")
-    assert re.match(r"\d\d:\d\d \((now|in \d+s)\)$", r.find_element(By.CSS_SELECTOR, "[data-field=estimated_start]").text)
+    cell = lambda field: admin.text("tr[data-job-id='%d'] [data-field=%s]" % (first, field))
+    assert "alice" in admin.text("tr[data-job-id='%d']" % first)
+    assert cell("owner_available").startswith("9h40m"), cell("owner_available")   # 10h less 2 × 10m reserved
+    assert cell("owner_charged_30d") == "0s"
+    assert re.match(r"\d\d:\d\d \((now|in \d+s)\)$", cell("estimated_start")), cell("estimated_start")
     # A new request appears without a reload.
     third = site.submit(site.alice, ["sleep", "30"], name="to-reject")
     wait_for(lambda: row(admin, third), 5, "the new request to appear in the inbox")
     admin.shot("admin-inbox")
     # Bulk reject with a reason, then bulk approve.
-    row(admin, third).find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
+    admin.click("tr[data-job-id='%d'] input[type=checkbox]" % third)
     admin.fill("Reason for rejecting (optional, shown to the owner)", "use a T4 for tests")
-    admin.find("#bulk-reject").click()
+    admin.click("#bulk-reject")
     admin.wait_text(".bulk-status", "Rejected 1 job: %d" % third)
     wait_for(lambda: row(admin, third) is None, 5, "the rejected job to leave the inbox")
     wait_for(lambda: row_status(user, third) == "REJECTED", 5, "alice to see the rejection")
-    assert "rejected: use a T4 for tests" in row(user, third).text
-    admin.find("#select-all").click()   # the two left
+    assert "rejected: use a T4 for tests" in user.text("tr[data-job-id='%d']" % third)
+    admin.click("#select-all")   # the two left
     assert admin.find("#bulk-approve").text == "Approve selected (2)"
-    admin.find("#bulk-approve").click()
+    admin.click("#bulk-approve")
     admin.wait_text(".bulk-status", "Approved 2 jobs")
     admin.wait_text("main", "No jobs are waiting for approval")
     # Alice's page follows: RUNNING, then COMPLETED, without a reload.
@@ -389,7 +424,7 @@ def test_inbox_bulk_approve_arrives_live_on_both_sides(site, user, admin):
     wait_for(lambda: status_seen("COMPLETED"), 5, "job %d COMPLETED in alice's page" % second, interval=0.02)
     assert "RUNNING" in seen, seen
     wait_for(lambda: row_status(user, first) == "COMPLETED", 5, "job %d COMPLETED" % first)
-    assert "completed" in row(user, second).text
+    assert "completed" in user.text("tr[data-job-id='%d']" % second)
     assert user.d.execute_script("return window.__still_here") == 2
     admin.shot("admin-inbox-empty")
 
@@ -405,7 +440,7 @@ def test_job_detail_timeline_logs_follow_and_cancel(site, user):
     assert "<script>window.__xss=1</script>" in log and "done" in log
     assert user.d.execute_script("return window.__xss === undefined")
     assert "charged" in user.text(".timeline")
-    fields = {el.get_attribute("data-field"): el.text for el in user.all("dd[data-field]")}
+    fields = stable(lambda: {el.get_attribute("data-field"): el.text for el in user.all("dd[data-field]")})
     for k in ("id", "name", "owner", "status", "reason", "gpu_type", "gpu_count", "time_limit", "command",
               "created_at", "approved_at", "approved_by", "started_at", "finished_at", "charged_seconds", "exit_code"):
         assert k in fields, k
@@ -431,9 +466,9 @@ def test_job_detail_timeline_logs_follow_and_cancel(site, user):
     wait_for(lambda: site.job(jid)["status"] == "RUNNING", 5, "job %d to run" % jid)
     user.go("jobs/%d" % jid)
     user.wait_text(".head-badge", "RUNNING")
-    user.find("#cancel-job").click()
+    user.click("#cancel-job")
     user.wait_text(".confirm", "charged for the time it ran")
-    user.find("#cancel-confirm").click()
+    user.click("#cancel-confirm")
     user.wait_text(".head-badge", "CANCELLED", timeout=8)
     user.wait_text(".timeline", "Cancelled by alice")
     assert not user.all("#cancel-job")
@@ -444,15 +479,15 @@ def test_quota_gauge_chart_and_phone_width(site, user):
     q = api(site, "GET", "/quota", token=site.alice)
     user.go("quota")
     user.find("svg.gauge")
-    from_format = {el.get_attribute("data-field"): el.text for el in user.all("dd[data-field]")}
+    from_format = stable(lambda: {el.get_attribute("data-field"): el.text for el in user.all("dd[data-field]")})
     for k in ("remaining", "reserved", "available"):
         assert from_format[k].endswith("(%s GPU-h)" % gpu_hours(q[k])), (k, from_format[k], q[k])
     label = user.find("svg.gauge").get_attribute("aria-label")
     assert label.startswith("Available") and "remaining" in label
     user.find(".chart svg rect.bar")   # alice was charged today
-    user.find(".chart summary").click()
+    user.click(".chart summary")
     today = time.strftime("%Y-%m-%d")
-    cells = [el.text for el in user.all(".chart-data td")]
+    cells = stable(lambda: [el.text for el in user.all(".chart-data td")])
     charged = 36000 - q["remaining"]
     assert cells[cells.index(today) + 1] == gpu_hours(charged), (cells[-4:], charged)
     user.shot("quota")
@@ -484,17 +519,20 @@ def test_gpu_grid_shows_own_jobs_and_hides_others(site, user, admin):
     try:
         user.go("gpus")
         user.find("li.device.d-mine")
-        summary = {r.get_attribute("data-type"): r.text.split() for r in user.all("tr[data-type]")}
-        assert summary["A100"] == ["A100", "2", "2", "0"] and summary["T4"] == ["T4", "2", "1", "1"], summary
-        own = user.all("li.device.d-mine")
-        assert len(own) == 1 and own[0].get_attribute("data-job") == str(mine)
-        assert ("your job %d" % mine) in own[0].text
-        others = user.all("li.device.d-other")
-        assert len(others) == 2
-        for el in others:
-            assert el.get_attribute("data-job") == "" and "in use by another user" in el.text
-            assert not el.find_elements(By.TAG_NAME, "a")
-        assert str(theirs) not in " ".join(el.text for el in others)
+        def grid():
+            summary = {r.get_attribute("data-type"): r.text.split() for r in user.all("tr[data-type]")}
+            assert summary["A100"] == ["A100", "2", "2", "0"] and summary["T4"] == ["T4", "2", "1", "1"], summary
+            own = user.all("li.device.d-mine")
+            assert len(own) == 1 and own[0].get_attribute("data-job") == str(mine)
+            assert ("your job %d" % mine) in own[0].text
+            others = user.all("li.device.d-other")
+            assert len(others) == 2
+            for el in others:
+                assert el.get_attribute("data-job") == "" and "in use by another user" in el.text
+                assert not el.find_elements(By.TAG_NAME, "a")
+            assert str(theirs) not in " ".join(el.text for el in others)
+
+        stable(grid)
         user.shot("gpus")
         # The admin sees whose job holds what.
         admin.go("gpus")
@@ -514,33 +552,33 @@ def test_admin_users_create_quota_role_delete(site, admin):
     admin.fill("Username", "dave")
     admin.fill("Password", "dave-password")
     admin.fill("Quota (GPU-time)", "2h")
-    admin.find("form.create-user button[type=submit]").click()
+    admin.click("form.create-user button[type=submit]")
     admin.wait_text(".users-status", "Created user dave with 2h")
     admin.find("tr[data-user=dave]")
     admin.wait_text("#user-panel", "Manage dave")
     Select(admin.find("#quota-mode")).select_by_value("add")
     admin.fill("GPU-time", "90m")
-    admin.find("#user-panel form button[type=submit]").click()
+    admin.click("#user-panel form button[type=submit]")
     admin.wait_text(".users-status", "Quota of dave is now 3h30m")
     admin.wait_text("tr[data-user=dave] [data-field=remaining]", "3h30m")
     Select(admin.find("#quota-mode")).select_by_value("set")
     admin.fill("GPU-time", "1h")
-    admin.find("#user-panel form button[type=submit]").click()
+    admin.click("#user-panel form button[type=submit]")
     admin.wait_text("tr[data-user=dave] [data-field=remaining]", "1h (1.0 GPU-h)")
-    admin.find("#toggle-role").click()
+    admin.click("#toggle-role")
     admin.wait_text("tr[data-user=dave]", "admin")
     users = {u["username"]: u for u in api(site, "GET", "/users", token=site.admin)["users"]}
     assert users["dave"]["is_admin"] and users["dave"]["quota"]["remaining"] == 3600
     admin.shot("admin-users")
-    admin.find("#delete-user").click()
-    admin.find("#delete-confirm").click()
+    admin.click("#delete-user")
+    admin.click("#delete-confirm")
     admin.wait_text(".users-status", "Deleted dave")
     wait_for(lambda: not admin.all("tr[data-user=dave]"), 5, "dave's row to go")
     assert "dave" not in {u["username"] for u in api(site, "GET", "/users", token=site.admin)["users"]}
     # A refused action says why.
     admin.fill("Username", "alice")
     admin.fill("Password", "another-password")
-    admin.find("form.create-user button[type=submit]").click()
+    admin.click("form.create-user button[type=submit]")
     admin.wait_text(".users-status", "alice")
     assert admin.find(".users-status .error")
 
@@ -548,15 +586,16 @@ def test_admin_users_create_quota_role_delete(site, admin):
 def test_rules_add_show_in_preview_and_delete(site, user, admin):
     admin.go("admin/rules")
     admin.wait_text("main", "No auto-approval rules")
-    admin.find("fieldset.types input[value=T4]").click()
+    admin.click("fieldset.types input[value=T4]")
     admin.fill("At most GPUs", "1")
     admin.fill("At most time", "30m")
     admin.fill("Note", "small T4 jobs")
-    admin.find("form button.primary").click()
+    admin.click("form button.primary")
     admin.wait_text("main", "Added rule")
     rid = int(re.search(r"Added rule (\d+)", admin.text("main")).group(1))
-    r = admin.find("tr[data-rule-id='%d']" % rid)
-    assert "T4" in r.text and "30m" in r.text and "any non-admin" in r.text and "small T4 jobs" in r.text
+    admin.wait_text("tr[data-rule-id='%d']" % rid, "small T4 jobs")
+    r = admin.text("tr[data-rule-id='%d']" % rid)
+    assert "T4" in r and "30m" in r and "any non-admin" in r, r
     admin.shot("admin-rules")
     # The user's cost preview names the rule.
     user.go("submit")
@@ -567,7 +606,7 @@ def test_rules_add_show_in_preview_and_delete(site, user, admin):
     user.wait_text("#preview", "Approved at once by rule %d" % rid)
     user.fill("Time limit", "2h")
     user.wait_text("#preview", "Needs an admin's approval")
-    admin.find("tr[data-rule-id='%d'] button" % rid).click()
+    admin.click("tr[data-rule-id='%d'] button" % rid)
     admin.wait_text("main", "Deleted rule %d" % rid)
     admin.wait_text("main", "No auto-approval rules")
     assert api(site, "GET", "/rules", token=site.admin)["rules"] == []
@@ -624,7 +663,7 @@ def test_paging_through_10000_jobs(site, user, admin):
             "gpu_type": "T4", "time_limit": 60, "name": "bulk-%d" % (start + i), "command": ["true"]}} for i in range(n)])
         ids += [j["id"] for j in sub]
         pipeline(site.d.sock, [{"op": "job.cancel", "token": carol, "args": {"id": j["id"]}} for j in sub])
-    user.find("#logout").click()
+    user.click("#logout")
     user.find("form.login")
     user.login("carol", "carol-password")
     user.wait_text("h1", "My jobs")
@@ -638,20 +677,20 @@ def test_paging_through_10000_jobs(site, user, admin):
     assert len(user.all("table.jobs tbody tr")) == 50
     # Older pages go by before_id; a state filter keeps paging.
     for page in range(2, 5):
-        user.find("nav.pager button:nth-of-type(3)").click()
+        user.click("nav.pager button:nth-of-type(3)")
         want = ids[-1 - 50 * (page - 1)]
         wait_for(lambda: row(user, want), 5, "page %d to start with job %d" % (page, want))
         user.wait_text(".page-no", "Page %d" % page)
         assert len(user.all("table.jobs tbody tr")) == 50
-    user.find("nav.pager button:nth-of-type(2)").click()
+    user.click("nav.pager button:nth-of-type(2)")
     wait_for(lambda: row(user, ids[-1 - 100]), 5, "page 3 again")
-    user.find("nav.pager button:nth-of-type(1)").click()
+    user.click("nav.pager button:nth-of-type(1)")
     wait_for(lambda: row(user, ids[-1]), 5, "the first page again")
     Select(user.find("#jobs-state")).select_by_value("PENDING")
     user.wait_text("main", "You have no jobs in this state")
     Select(user.find("#jobs-state")).select_by_value("CANCELLED")
     wait_for(lambda: row(user, ids[-1]), 5, "cancelled jobs")
-    assert all(r.get_attribute("data-status") == "CANCELLED" for r in user.all("table.jobs tbody tr"))
+    assert stable(lambda: all(r.get_attribute("data-status") == "CANCELLED" for r in user.all("table.jobs tbody tr")))
     user.shot("jobs-10000")
     # The deepest page: before_id near the oldest job.
     user.go("jobs?before=%d" % ids[30])
@@ -686,8 +725,10 @@ def test_expired_session_returns_to_login_then_back(site, user):
     user.wait_text("#live", "live")
     # The session cookie is lost: the next request gets 401, the login page,
     # then back to the page that asked.
+    user.go("jobs")   # a page whose requests are done (the quota chart may still be reading)
+    user.find("table.jobs")
     user.d.delete_cookie("gpuaas_session")
-    user.find("a[data-nav=gpus]").click()
+    user.click("a[data-nav=gpus]")
     user.wait_text(".notice", "Your session has expired")
     assert user.d.current_url.endswith("#/gpus")
     user.login("carol", "carol-password-2")
@@ -698,7 +739,7 @@ def test_expired_session_returns_to_login_then_back(site, user):
     user.wait_text("h1", "GPUs")
     user.wait_text("#live", "live")
     # Logging out ends it: the next visit asks to log in.
-    user.find("#logout").click()
+    user.click("#logout")
     user.wait_text("main", "You are logged out")
     user.go("jobs")
     user.find("form.login")

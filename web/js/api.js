@@ -14,9 +14,11 @@ export class ApiError extends Error {
 
 let csrf = null;
 let unauthenticated = null;
+let session = 0; // a 401 to a request of an earlier session must not end this one
 
 export function setCsrf(token) {
   csrf = token || null;
+  session += 1;
 }
 
 export function onUnauthenticated(fn) {
@@ -38,6 +40,7 @@ export function explain(e) {
 
 export async function api(method, path, body, opts) {
   const o = opts || {};
+  const mine = session;
   const headers = {Accept: 'application/json'};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
@@ -59,7 +62,7 @@ export async function api(method, path, body, opts) {
   const err = (data && data.error) || {};
   const e = new ApiError(res.status, err.code || 'HTTP_' + res.status, err.message || res.statusText,
     res.headers.get('Retry-After'));
-  if (res.status === 401 && !o.noRedirect && unauthenticated) unauthenticated(e);
+  if (res.status === 401 && !o.noRedirect && unauthenticated && mine === session) unauthenticated(e);
   throw e;
 }
 
@@ -75,14 +78,15 @@ export function qs(params) {
   return s ? '?' + s : '';
 }
 
-/* Every event of a query, following last_seq (at most max events). */
-export async function allEvents(params, max) {
+/* Every event of a query, following last_seq: at most max events, and
+ * no further than alive() (the page that asked is still shown). */
+export async function allEvents(params, alive, max) {
   const out = [];
   let since = params.since || 0;
   for (;;) {
     const r = await get('/events' + qs({...params, since, limit: 1000}));
     out.push(...r.events);
-    if (r.events.length < 1000 || out.length >= (max || 20000)) return out;
+    if (r.events.length < 1000 || out.length >= (max || 20000) || !alive()) return out;
     since = r.last_seq;
   }
 }

@@ -53,12 +53,12 @@ export function dayBars(caption, points) {
   const B = 24;
   const hours = points.map((p) => p.value / 3600);
   const max = niceMax(Math.max(...hours, 0));
-  const bw = (W - L - 4) / points.length;
+  const bw = (W - L - 24) / points.length;
   const kids = [];
   for (let i = 0; i <= 4; i++) {
     const y = H - B - ((H - B - 8) * i) / 4;
-    kids.push(svg('line', {x1: L, x2: W, y1: y, y2: y, class: 'grid'}),
-      svg('text', {x: L - 6, y: y + 4, 'text-anchor': 'end', class: 'axis'}, String(+(max * i / 4).toFixed(2))));
+    kids.push(svg('line', {x1: L, x2: W - 20, y1: y, y2: y, class: 'grid'}),
+      svg('text', {x: L - 6, y: y + 4, 'text-anchor': 'end', class: 'axis'}, String(Number((max * i / 4).toPrecision(2)))));
   }
   points.forEach((p, i) => {
     const hgt = ((H - B - 8) * hours[i]) / max;

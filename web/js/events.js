@@ -16,6 +16,7 @@ let retryTimer = null;
 let opened = false;
 let checkSession = null;
 let statusEl = null;
+let generation = 0; // stop() starts a new one: late callbacks of the old stream do nothing
 
 function setStatus(text, live) {
   if (!statusEl) statusEl = document.getElementById('live');
@@ -42,9 +43,10 @@ function closedForGood() {
   source = null;
   setStatus('reconnecting', false);
   clearTimeout(retryTimer);
+  const gen = generation;
   retryTimer = setTimeout(async () => {
     if (checkSession && !(await checkSession())) return; // the session ended: login takes over
-    connect();
+    if (gen === generation && !source) connect();
   }, 2000);
 }
 
@@ -85,6 +87,7 @@ export function start(sessionCheck) {
 }
 
 export function stop() {
+  generation += 1;
   clearTimeout(retryTimer);
   if (source) source.close();
   source = null;

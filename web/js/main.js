@@ -28,6 +28,7 @@ const routes = [
 const main = document.getElementById('main');
 let me = null;
 let current = null; // {leave: [], alive}
+let notice = null; // why the login page shows (kept until the next login)
 
 function parseHash() {
   const raw = location.hash.startsWith('#/') ? location.hash.slice(1) : '/';
@@ -68,7 +69,8 @@ function show(section, focus) {
   }
 }
 
-function showLogin(notice) {
+function showLogin(why) {
+  if (why !== undefined) notice = why;
   leave();
   header();
   const section = h('section', {class: 'page page-login'});
@@ -84,7 +86,7 @@ function render(focus) {
   if (!me) {
     const here = location.hash;
     if (here.startsWith('#/') && here !== '#/login') sessionStorage.setItem(RETURN, here);
-    showLogin(null);
+    showLogin();
     return;
   }
   const {path, query} = parseHash();
@@ -137,6 +139,7 @@ async function sessionAlive() {
 }
 
 async function loggedIn(login) {
+  notice = null;
   me = {username: login.user.username, is_admin: login.user.is_admin, quota: login.user.quota};
   setCsrf(login.csrf_token);
   localStorage.setItem(HINT, '1');
@@ -148,14 +151,14 @@ async function loggedIn(login) {
   else location.hash = target;
 }
 
-function endSession(notice) {
+function endSession(why) {
   if (!me) return;
   me = null;
   setCsrf(null);
   events.stop();
   localStorage.removeItem(HINT);
   if (location.hash.startsWith('#/') && location.hash !== '#/login') sessionStorage.setItem(RETURN, location.hash);
-  showLogin(notice);
+  showLogin(why);
 }
 
 onUnauthenticated(() => endSession('Your session has expired or was ended. Log in again to go back to where you were.'));

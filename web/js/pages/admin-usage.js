@@ -15,7 +15,8 @@ export default function usageTab(body, app) {
   async function load() {
     try {
       const since = Math.floor(Date.now() / 1000) - 30 * 86400;
-      const evs = await allEvents({since_time: since, kinds: 'job.submitted,job.completed,job.failed,job.cancelled'}, 200000);
+      const evs = await allEvents({since_time: since, kinds: 'job.submitted,job.completed,job.failed,job.cancelled'},
+        app.alive, 200000);
       if (!app.alive()) return;
       const typeOf = new Map();
       for (const e of evs) if (e.kind === 'job.submitted' && e.detail) typeOf.set(e.job_id, e.detail.gpu_type);

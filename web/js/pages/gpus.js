@@ -2,14 +2,14 @@
 // which of your jobs holds each one. gpuaasd hides other users' job ids
 // from non-admins: such a device shows as busy, without a job.
 import {get, qs, explain} from '../api.js';
-import {h, clear, table, errorBox} from '../dom.js';
+import {h, add, clear, table, errorBox} from '../dom.js';
 import {jobLink, FINAL_KINDS} from '../jobview.js';
 
 export default function gpusPage(section, params, app) {
   app.title('GPUs');
   const body = h('div', null, h('p', {class: 'loading'}, 'Loading…'));
   const refresh = h('button', {type: 'button'}, 'Refresh');
-  section.append(h('div', {class: 'page-head'}, h('h1', null, 'GPUs'), refresh),
+  add(section, h('div', {class: 'page-head'}, h('h1', null, 'GPUs'), refresh),
     app.me.is_admin ? null : h('p', {class: 'hint'}, 'Your jobs update live; other users\' jobs are not announced to you, so Refresh shows their latest.'),
     body);
   refresh.addEventListener('click', () => load());

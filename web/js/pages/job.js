@@ -150,7 +150,7 @@ export default function jobPage(section, [idText], app) {
     follow.checked = isLive(job);
     pump();
     try {
-      for (const e of await allEvents({job: id})) addEvent(e);
+      for (const e of await allEvents({job: id}, app.alive)) addEvent(e);
       if (!timeline.children.length) timeline.append(h('li', {class: 'muted'}, 'No events (they may have been pruned).'));
     } catch (e) {
       if (app.alive()) timeline.append(h('li', null, errorBox(explain(e))));

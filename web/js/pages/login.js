@@ -1,7 +1,7 @@
 // The login page: POST /api/v1/login, which sets the session cookie and
 // returns the CSRF token. Errors say what to do.
 import {post, ApiError, explain} from '../api.js';
-import {h, field} from '../dom.js';
+import {h, add, field} from '../dom.js';
 
 function message(e) {
   if (e instanceof ApiError) {
@@ -51,7 +51,7 @@ export default function loginPage(section, {notice, onLogin}) {
     }
   });
 
-  section.append(
+  add(section,
     h('h1', null, 'gpuaas'),
     h('p', {class: 'lede'}, 'Log in to submit jobs, follow them and see your GPU quota.'),
     notice ? h('p', {class: 'notice', role: 'status'}, notice) : null,

@@ -38,7 +38,8 @@ export default function quotaPage(section, params, app) {
   async function loadUsage() {
     try {
       const since = Math.floor(Date.now() / 1000) - 30 * 86400;
-      const evs = await allEvents({since_time: since, kinds: ENDS, user: app.me.is_admin ? app.me.username : undefined});
+      const evs = await allEvents({since_time: since, kinds: ENDS, user: app.me.is_admin ? app.me.username : undefined},
+        app.alive);
       if (!app.alive()) return;
       const days = lastDays(30);
       const sums = new Map(days.map((d) => [d.key, 0]));
