@@ -24,44 +24,8 @@ import sys
 import tempfile
 import time
 
-
-def frame(obj):
-    data = json.dumps(obj).encode()
-    return struct.pack(">I", len(data)) + data
-
-
-def recv(s):
-    head = b""
-    while len(head) < 4:
-        chunk = s.recv(4 - len(head))
-        if not chunk:
-            raise EOFError
-        head += chunk
-    (n,) = struct.unpack(">I", head)
-    body = b""
-    while len(body) < n:
-        chunk = s.recv(n - len(body))
-        if not chunk:
-            raise EOFError
-        body += chunk
-    return json.loads(body)
-
-
-class Client:
-    def __init__(self, path, token=None):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.connect(path)
-        self.token = token
-
-    def call(self, op, args=None):
-        req = {"v": 1, "id": 1, "op": op, "args": args or {}}
-        if self.token:
-            req["token"] = self.token
-        self.s.sendall(frame(req))
-        reply = recv(self.s)
-        if not reply.get("ok"):
-            raise RuntimeError("%s: %s" % (op, reply))
-        return reply["data"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gpuaas_protocol import Client, frame  # noqa: E402
 
 
 def pct(values, p):

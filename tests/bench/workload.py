@@ -37,6 +37,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gpuaas_protocol import Client, frame  # noqa: E402
+
 TRACE = {
     "days": 7,
     "gpus": {"A100": 8, "T4": 16},
@@ -93,38 +96,6 @@ def generate(seed):
         run = min(int(run), limit)
         jobs.append({"arrival": now, "type": gtype, "count": count, "run": max(1, run), "limit": limit})
     return jobs
-
-
-def frame(obj):
-    data = json.dumps(obj).encode()
-    return struct.pack(">I", len(data)) + data
-
-
-class Client:
-    def __init__(self, path, token=None):
-        self.s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.s.connect(path)
-        self.token = token
-
-    def call(self, op, args=None):
-        req = {"v": 1, "id": 1, "op": op, "args": args or {}}
-        if self.token:
-            req["token"] = self.token
-        self.s.sendall(frame(req))
-        head = self._read(4)
-        reply = json.loads(self._read(struct.unpack(">I", head)[0]))
-        if not reply.get("ok"):
-            raise RuntimeError("%s: %s" % (op, reply))
-        return reply["data"]
-
-    def _read(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.s.recv(n - len(buf))
-            if not chunk:
-                raise EOFError
-            buf += chunk
-        return buf
 
 
 def replay(build, jobs, scale, backfill):
