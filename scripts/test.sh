@@ -37,7 +37,7 @@ unit() { # build dir, label
 e2e() { # build dir, label, extra pytest args...
   local dir=$1 label=$2; shift 2
   local xml="$OUT/$label-e2e.xml"
-  GPUAAS_BUILD="$ROOT/$dir" timeout 1800 $PY -m pytest -q -p no:cacheprovider --junitxml="$xml" "$@" \
+  GPUAAS_SCREENSHOTS="$OUT/$label-screenshots" GPUAAS_BUILD="$ROOT/$dir" timeout 1800 $PY -m pytest -q -p no:cacheprovider --junitxml="$xml" "$@" \
     tests/e2e >"$OUT/$label-e2e.log" 2>&1
   local rc=$?
   if [ ! -f "$xml" ]; then

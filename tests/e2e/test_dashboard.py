@@ -8,7 +8,9 @@ event stream (no reload), job detail with its timeline, followed logs and
 cancel, the quota gauge and chart, the GPU grid hiding other users' jobs,
 the approval inbox (live arrivals, bulk approve and reject), users, rules,
 audit and usage, paging through 10,000 jobs, and an expired session going
-back to the login page and then back to where it was. Every page is
+back to the login page and then back to where it was; a page of another
+origin, in a logged-in browser, can neither read nor change anything with
+the session cookie. Every page is
 screenshotted into the test's tmp dir (and $GPUAAS_SCREENSHOTS when set),
 and the browser console must hold no errors: no exception, no CSP
 violation (only the HTTP errors a step provoked on purpose).
@@ -743,3 +745,72 @@ def test_expired_session_returns_to_login_then_back(site, user):
     user.wait_text("main", "You are logged out")
     user.go("jobs")
     user.find("form.login")
+
+
+# A page another origin serves, in the browser of a logged-in user. The other
+# origin is another port on the same host: same site, so the SameSite=Strict
+# session cookie still travels with its requests, and only CORS and the CSRF
+# header stand between that page and the user's account.
+CROSS_ORIGIN_PROBE = """
+const [base, done] = [arguments[0], arguments[arguments.length - 1]];
+const body = JSON.stringify({gpu_type: "T4", gpu_count: 1, time_limit: 60, name: "from-elsewhere",
+                             command: ["true"]});
+const out = {};
+const tries = [
+  ["read", () => fetch(base + "api/v1/jobs", {credentials: "include"}).then(r => r.status)],
+  ["simple_post", () => fetch(base + "api/v1/jobs", {method: "POST", mode: "no-cors", credentials: "include",
+                                                     headers: {"Content-Type": "text/plain"}, body})
+                          .then(r => r.type)],
+  ["csrf_post", () => fetch(base + "api/v1/jobs", {method: "POST", credentials: "include",
+                                                   headers: {"Content-Type": "application/json",
+                                                             "X-CSRF-Token": "guess"}, body})
+                        .then(r => r.status)],
+];
+(async () => {
+  for (const [name, attempt] of tries) {
+    try { out[name] = await attempt(); } catch (e) { out[name] = "refused: " + e.name; }
+  }
+  done(out);
+})();
+"""
+
+
+def test_cross_origin_requests_with_the_cookie_are_refused(site, tmp_path):
+    import http.server
+    import threading
+
+    site.d.add_user("dave", quota="10h", password="dave-password")
+    dave = site.token("dave", "dave-password")
+    (tmp_path / "elsewhere.html").write_text("<!doctype html><title>elsewhere</title><p>another site</p>")
+    handler = lambda *a, **k: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **k)
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    b = Browser(site, "dave")
+    try:
+        b.go("jobs")
+        b.login("dave", "dave-password")
+        b.wait_text("h1", "My jobs")
+        b.wait_text("#live", "live")
+        b.d.set_script_timeout(15)
+        # From the dashboard's own origin the cookie works (the control).
+        same = b.d.execute_async_script(CROSS_ORIGIN_PROBE, site.web.base)
+        assert same["read"] == 200, same
+        assert same["csrf_post"] == 403, same   # the cookie alone, even with a wrong token, changes nothing
+        b.d.get("http://127.0.0.1:%d/elsewhere.html" % other.server_address[1])
+        b.wait_text("body", "another site")
+        got = b.d.execute_async_script(CROSS_ORIGIN_PROBE, site.web.base)
+        # The response is not readable there (no Access-Control-Allow-Origin),
+        # the preflighted POST is refused before it is sent, and the simple
+        # POST, sent blind, is refused by the gateway: no CSRF header (and a
+        # text/plain body, which it would refuse as well).
+        assert got["read"].startswith("refused"), got
+        assert got["csrf_post"].startswith("refused"), got
+        assert got["simple_post"] == "opaque", got
+        jobs = api(site, "GET", "/jobs", token=dave)
+        jobs = jobs["jobs"] if isinstance(jobs, dict) else jobs
+        assert not any(j.get("name") == "from-elsewhere" for j in jobs), jobs
+        b.shot("cross-origin-refused")
+    finally:
+        b.quit()
+        other.shutdown()
+        other.server_close()
