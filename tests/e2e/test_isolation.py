@@ -218,10 +218,22 @@ def test_owner_runs_as_the_unix_account_of_the_same_name(daemon_factory, unix_ac
     d.login()
     d.ok("admin", "quota", "admin", "--set", "10h")
     d.add_user(unix_account.pw_name, quota="10h", password=PW)
-    j = user_job(d, unix_account.pw_name, "sh", "-c", "id -u; echo $HOME; touch $HOME/made-by-job && echo ok")
+    # Submitted from the account's home, as its owner would: the job enters
+    # the submit's directory as that account, and /tmp is the job's own
+    # (so a checkout under /tmp, where the suite may run, is not it).
+    jid = int(d.ok("submit", "--gpu", "T4", "--time", "1m", "--chdir", unix_account.pw_dir, "--", "sh", "-c",
+                   "id -u; echo $HOME; pwd; touch $HOME/made-by-job && echo ok", user=unix_account.pw_name).stdout)
+    d.ok("admin", "approve", jid)
+    j = jid
     assert d.ctl("wait", j, "--timeout", "30s", user=unix_account.pw_name).returncode == 0
     out = d.ok("logs", j, user=unix_account.pw_name).stdout.split()
-    assert out == [str(unix_account.pw_uid), unix_account.pw_dir, "ok"], out
+    assert out == [str(unix_account.pw_uid), unix_account.pw_dir, unix_account.pw_dir, "ok"], out
+    # A directory the job cannot enter fails the job, saying which.
+    bad = int(d.ok("submit", "--gpu", "T4", "--time", "1m", "--chdir", "/tmp/gpuaas-not-there", "--", "true",
+                   user=unix_account.pw_name).stdout)
+    d.ok("admin", "approve", bad)
+    assert d.ctl("wait", bad, "--timeout", "30s", user=unix_account.pw_name).returncode == 1
+    assert "cannot enter /tmp/gpuaas-not-there" in d.ok("logs", bad, user=unix_account.pw_name).stdout
     assert os.stat(os.path.join(unix_account.pw_dir, "made-by-job")).st_uid == unix_account.pw_uid
     # admin has no Unix account of its name (or one below --job-min-uid).
     k = run(d, "id", "-u")
