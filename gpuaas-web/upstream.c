@@ -1,18 +1,17 @@
 #include "gpuaas-web/upstream.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "common/frame.h"
 #include "common/log.h"
+#include "common/peer.h"
 #include "common/strbuf.h"
 #include "gpuaas-web/jspan.h"
 #include "gpuaas-web/loop.h"
@@ -60,23 +59,6 @@ struct upstream *upstream_create(struct loop *loop, const char *path)
 	frame_decoder_init(&u->dec);
 	strbuf_init(&u->out, 0);
 	return u;
-}
-
-/* gpuaasd gets tokens only when it runs as root, as us, as the socket
- * file's owner or as the gpuaas system user (as gpuctl checks). */
-static bool peer_trusted(int fd, const char *path)
-{
-	struct ucred cred;
-	socklen_t len = sizeof cred;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
-	if (cred.uid == 0 || cred.uid == getuid())
-		return true;
-	struct stat st;
-	if (stat(path, &st) == 0 && st.st_uid == cred.uid)
-		return true;
-	struct passwd *pw = getpwnam("gpuaas");
-	return pw && pw->pw_uid == cred.uid;
 }
 
 /* Connects now (a Unix socket connects at once or not at all). */

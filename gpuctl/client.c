@@ -3,17 +3,16 @@
  * ctl_interrupted; the connection is then closed, which ends whatever the
  * daemon had parked for it (a wait, a followed log). */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "common/frame.h"
 #include "common/json.h"
+#include "common/peer.h"
 #include "gpuctl/ctl.h"
 
 volatile sig_atomic_t ctl_interrupted;
@@ -79,24 +78,6 @@ static int read_frame(int fd, char **out, size_t *len)
 	*out = buf;
 	*len = n;
 	return 0;
-}
-
-/* The token goes only to a daemon run by root, by us, by the owner of the
- * socket file or by the gpuaas system user: never to whoever managed to
- * bind a socket at that path. */
-static bool peer_trusted(int fd, const char *path)
-{
-	struct ucred cred;
-	socklen_t len = sizeof cred;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
-	if (cred.uid == 0 || cred.uid == getuid())
-		return true;
-	struct stat st;
-	if (stat(path, &st) == 0 && st.st_uid == cred.uid)
-		return true;
-	struct passwd *pw = getpwnam("gpuaas");
-	return pw && pw->pw_uid == cred.uid;
 }
 
 enum status ctl_connect(struct ctl *c)
