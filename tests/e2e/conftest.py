@@ -2,6 +2,7 @@
 dir and drives the real gpuctl (and raw sockets for protocol abuse)."""
 import json
 import os
+import pwd
 import signal
 import sqlite3
 import socket
@@ -282,3 +283,17 @@ def daemon(daemon_factory):
     d = daemon_factory()
     d.login()
     return d
+
+
+@pytest.fixture
+def unix_account():
+    """A fresh Unix account (uid 2000 and up, with a home), removed after the
+    test; skips when useradd cannot run here."""
+    name = "gpt-own%d" % (os.getpid() % 10000)
+    if subprocess.run(["useradd", "-m", "-K", "UID_MIN=2000", "-s", "/bin/sh", name],
+                      capture_output=True).returncode != 0:
+        pytest.skip("useradd not usable here")
+    try:
+        yield pwd.getpwnam(name)
+    finally:
+        subprocess.run(["userdel", "-r", name], capture_output=True)

@@ -201,18 +201,6 @@ def test_job_user_root_and_garbage_refused(tmp_path):
         assert p.returncode != 0 and why in p.stderr + p.stdout, (value, p.stderr)
 
 
-@pytest.fixture
-def unix_account():
-    name = "gpt-own%d" % (os.getpid() % 10000)
-    if subprocess.run(["useradd", "-m", "-K", "UID_MIN=2000", "-s", "/bin/sh", name],
-                      capture_output=True).returncode != 0:
-        pytest.skip("useradd not usable here")
-    try:
-        yield pwd.getpwnam(name)
-    finally:
-        subprocess.run(["userdel", "-r", name], capture_output=True)
-
-
 def test_owner_runs_as_the_unix_account_of_the_same_name(daemon_factory, unix_account):
     d = daemon_factory(args=["--executor", "local", "--gpus", "T4:1", "--job-user", "owner"])
     d.login()

@@ -286,18 +286,6 @@ def test_partition_and_account_options(cluster, slurmd_factory):
     assert "partition" in job["reason"], job
 
 
-@pytest.fixture
-def unix_account():
-    name = "gps-own%d" % (os.getpid() % 10000)
-    if subprocess.run(["useradd", "-m", "-K", "UID_MIN=2000", "-s", "/bin/sh", name],
-                      capture_output=True).returncode != 0:
-        pytest.skip("useradd not usable here")
-    try:
-        yield pwd.getpwnam(name)
-    finally:
-        subprocess.run(["userdel", "-r", name], capture_output=True)
-
-
 def test_job_user_owner_default_and_refusals(cluster, slurmd_factory, unix_account):
     dyn = slurmd_factory(["--job-user", "dynamic"], name="dyn", start=False)
     with pytest.raises(RuntimeError) as e:
