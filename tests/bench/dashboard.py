@@ -13,7 +13,6 @@ gpuaasd (sim executor) and gpuaas-web, measured through the Performance API:
 Medians over several runs (--smoke: one). Uses the e2e tests' helpers for
 the daemon, the gateway and the browser."""
 import gzip
-import os
 import pathlib
 import shutil
 import statistics
@@ -63,7 +62,7 @@ def main():
         d.login()
         d.add_user("carol", quota="100000h", password="carol-password")
         site.tmp, site.d, site.shots = tmp, d, tmp
-        site.web = td.Gateway(tmp, d.sock)
+        site.web = td.start_gateway(tmp, d.sock)
         carol = site.token("carol", "carol-password")
         bulk = submit(site, carol, JOBS, "bulk")
         td.pipeline(d.sock, [{"op": "job.cancel", "token": carol, "args": {"id": i}} for i in bulk])

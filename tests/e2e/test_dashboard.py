@@ -21,15 +21,12 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import time
 
 import pytest
 
-from conftest import ADMIN_PW, BUILD, ROOT, SANITIZER_MARKS, Daemon, Raw, wait_for
+from conftest import ADMIN_PW, ROOT, Daemon, Gateway, Raw, wait_for
 
-GPUAAS_WEB = os.path.join(BUILD, "gpuaas-web", "gpuaas-web")
 WEB_ROOT = os.path.join(ROOT, "web")
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -50,35 +47,11 @@ except ImportError as e:  # pragma: no cover - depends on the machine
 
 # ---- the daemon, the gateway, the API --------------------------------------------------------
 
-class Gateway:
-    def __init__(self, tmp, sock):
-        self.log_path = os.path.join(str(tmp), "web.log")
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([GPUAAS_WEB, "--listen", "127.0.0.1:0", "--socket", sock, "--web-root", WEB_ROOT,
-                                      "--sse-heartbeat", "2s"], stdout=self.log, stderr=subprocess.STDOUT)
-
-        def listening():
-            if self.proc.poll() is not None:
-                raise AssertionError("gpuaas-web exited %s:\n%s" % (self.proc.returncode, self.read_log()))
-            m = re.search(r"event=web.listening addr=127\.0\.0\.1:(\d+)", self.read_log())
-            return m and int(m.group(1))
-
-        self.port = wait_for(listening, 15, "gpuaas-web to listen")
-        self.base = "http://127.0.0.1:%d/" % self.port
-
-    def read_log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(20)
-        self.log.close()
-        log = self.read_log()
-        for mark in SANITIZER_MARKS:
-            assert mark not in log, "sanitizer report in gpuaas-web's log:\n" + log[-4000:]
-        assert self.proc.returncode == 0, log[-3000:]
+def start_gateway(tmp, sock):
+    """gpuaas-web serving web/, with a short heartbeat so a lost stream shows soon."""
+    g = Gateway(tmp, sock, args=["--web-root", WEB_ROOT, "--sse-heartbeat", "2s"], debug=False).start()
+    g.base = g.url("/")
+    return g
 
 
 def api(site, method, path, body=None, token=None):
@@ -126,7 +99,7 @@ def site(tmp_path_factory):
     d.add_user("carol", quota="1000h", password="carol-password")
     s = Site()
     s.tmp, s.d = tmp, d
-    s.web = Gateway(tmp, d.sock)
+    s.web = start_gateway(tmp, d.sock)
     s.admin = s.token("admin", ADMIN_PW)
     s.alice = s.token("alice", "alice-password")
     s.bob = s.token("bob", "bob-password")

@@ -21,69 +21,13 @@ import time
 
 import pytest
 
-from conftest import ADMIN_PW, BUILD, ROOT, SANITIZED, SANITIZER_MARKS, Daemon, frame, wait_for
+from conftest import ADMIN_PW, BUILD, GPUAAS_WEB, ROOT, SANITIZED, Daemon, Gateway, frame, wait_for
 
-GPUAAS_WEB = os.path.join(BUILD, "gpuaas-web", "gpuaas-web")
 OPENAPI = os.path.join(ROOT, "docs", "openapi.yaml")
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy")
 
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-class Gateway:
-    """A gpuaas-web process on 127.0.0.1 and a free port."""
-
-    def __init__(self, tmp, sock, args=(), name="web", debug=True):
-        self.log_path = os.path.join(str(tmp), name + ".log")
-        self.sock, self.args, self.port, self.proc = sock, list(args), None, None
-        if debug:
-            self.args = ["--log-level", "debug"] + self.args
-
-    def start(self):
-        env = dict(os.environ)
-        env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:halt_on_error=1")
-        env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([GPUAAS_WEB, "--listen", "127.0.0.1:0", "--socket", self.sock] + self.args,
-                                     stdout=self.log, stderr=subprocess.STDOUT, env=env)
-
-        def listening():
-            if self.proc.poll() is not None:
-                raise AssertionError("gpuaas-web exited %s:\n%s" % (self.proc.returncode, self.read_log()))
-            m = re.search(r"event=web.listening addr=127\.0\.0\.1:(\d+)", self.read_log())
-            return m and int(m.group(1))
-
-        self.port = wait_for(listening, 15, "gpuaas-web to listen")
-        return self
-
-    def read_log(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                rc = self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("gpuaas-web did not stop on SIGTERM")
-        else:
-            rc = self.proc.returncode if self.proc else 0
-        self.log.close()
-        log = self.read_log()
-        for mark in SANITIZER_MARKS:
-            assert mark not in log, "sanitizer report in gpuaas-web's log:\n" + log[-4000:]
-        assert rc == 0, "gpuaas-web exited %s:\n%s" % (rc, log[-3000:])
-
-    def rss_kib(self):
-        with open("/proc/%d/status" % self.proc.pid) as f:
-            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
-
-    def url(self, path=""):
-        return "http://127.0.0.1:%d%s" % (self.port, path)
-
 
 class Resp:
     def __init__(self, status, headers, body):
