@@ -306,6 +306,10 @@ enum options_result options_validate(const struct web_options *o, char *err, siz
 		snprintf(err, errlen, "--cors-origin takes one origin such as https://dash.example.org (never *)");
 		return OPTIONS_ERROR;
 	}
+	if (!o->listen) { /* the default's strdup failed */
+		snprintf(err, errlen, "out of memory");
+		return OPTIONS_ERROR;
+	}
 	if (!o->socket_path) {
 		snprintf(err, errlen, "cannot work out gpuaasd's socket: give --socket");
 		return OPTIONS_ERROR;
