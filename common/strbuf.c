@@ -52,6 +52,17 @@ void strbuf_add(struct strbuf *b, const char *s, size_t n)
 	b->data[b->len] = '\0';
 }
 
+char *strbuf_room(struct strbuf *b, size_t extra)
+{
+	return grow(b, extra) ? b->data + b->len : NULL;
+}
+
+void strbuf_commit(struct strbuf *b, char *end)
+{
+	b->len = (size_t)(end - b->data);
+	b->data[b->len] = '\0';
+}
+
 void strbuf_adds(struct strbuf *b, const char *s)
 {
 	strbuf_add(b, s, strlen(s));

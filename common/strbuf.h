@@ -17,6 +17,11 @@ struct strbuf {
 void strbuf_init(struct strbuf *b, size_t reserve);
 void strbuf_finish(struct strbuf *b);
 void strbuf_add(struct strbuf *b, const char *s, size_t n);
+/* Makes room for extra more bytes (plus the NUL) and returns where they go,
+ * or NULL after an allocation failure. The caller writes them and then calls
+ * strbuf_commit: one capacity check for a run of small writes. */
+char *strbuf_room(struct strbuf *b, size_t extra);
+void strbuf_commit(struct strbuf *b, char *end);
 void strbuf_adds(struct strbuf *b, const char *s);
 void strbuf_addc(struct strbuf *b, char c);
 void strbuf_add_int(struct strbuf *b, int64_t v);

@@ -120,6 +120,22 @@ static bool claim_int(const cJSON *obj, const char *name, int64_t min, int64_t *
 	return json_get_int(obj, name, min, JSON_INT_MAX, out) == JSON_FIELD_OK;
 }
 
+bool auth_claims_current(const struct token_claims *claims, int64_t now, const char **why)
+{
+	/* libjwt 1.10 checks no time claims at all. Allow 60 s of clock skew
+	 * for iat; exp is exact. */
+	if (claims->exp <= now) {
+		*why = "token expired: run `gpuctl login`";
+		return false;
+	}
+	if (claims->iat > now + 60) {
+		*why = "token issued in the future";
+		return false;
+	}
+	*why = NULL;
+	return true;
+}
+
 enum status auth_token_verify(const struct auth_key *key, const char *token, int64_t now,
 	struct token_claims *claims, const char **why)
 {
@@ -161,18 +177,8 @@ enum status auth_token_verify(const struct auth_key *key, const char *token, int
 		goto out;
 	}
 	snprintf(claims->username, sizeof claims->username, "%s", sub);
-	/* libjwt 1.10 checks no time claims at all. Allow 60 s of clock skew
-	 * for iat; exp is exact. */
-	if (claims->exp <= now) {
-		*why = "token expired: run `gpuctl login`";
-		goto out;
-	}
-	if (claims->iat > now + 60) {
-		*why = "token issued in the future";
-		goto out;
-	}
-	st = ST_OK;
-	*why = NULL;
+	if (auth_claims_current(claims, now, why))
+		st = ST_OK;
 out:
 	cJSON_Delete(obj);
 	free(grants);

@@ -45,6 +45,11 @@ int auth_token_issue(const struct auth_key *key, const struct token_claims *clai
 enum status auth_token_verify(const struct auth_key *key, const char *token, int64_t now,
 	struct token_claims *claims, const char **why);
 
+/* The time claims at now: exp is in the future, iat not more than 60 s
+ * ahead. False with a reason in why. auth_token_verify applies it; a caller
+ * holding claims verified earlier applies it again on each use. */
+bool auth_claims_current(const struct token_claims *claims, int64_t now, const char **why);
+
 /* Password policy: 1..72 bytes, valid UTF-8 (no NUL can reach here). */
 bool auth_password_acceptable(const char *pw, const char **why);
 /* Username policy: [a-z_][a-z0-9_.-]{0,31}. */

@@ -416,6 +416,10 @@ static enum status job_list(struct op_ctx *ctx)
 	struct strbuf *b = op_raw(ctx);
 	if (!b)
 		return ST_INTERNAL;
+	/* Room for a page of typical rows at once: growing by doubling from
+	 * 256 bytes copied a 50-row reply five times over. Capped: a huge limit
+	 * with few rows must not cost a huge allocation. */
+	strbuf_room(b, (size_t)(limit < 200 ? limit : 200) * (f.brief ? 200 : 600));
 	strbuf_adds(b, "{\"jobs\":[");
 	struct list_ctx l = {.ctx = ctx, .b = b, .brief = f.brief, .inbox = inbox};
 	if (db_job_list(ctx->d->db, &f, list_cb, &l) < 0)

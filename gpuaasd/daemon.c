@@ -422,6 +422,7 @@ void daemon_finish(struct daemon *d, bool clean)
 	loop_destroy(d->loop);
 	db_close(d->db);
 	explicit_bzero(&d->key, sizeof d->key);
+	token_cache_clear(&d->tokens);
 	inventory_finish(&d->inv);
 	config_finish(&d->cfg);
 }

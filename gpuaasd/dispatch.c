@@ -255,8 +255,15 @@ static enum status authenticate(struct op_ctx *ctx)
 	if (f != JSON_FIELD_OK)
 		return op_fail(ctx, ST_UNAUTHENTICATED, "invalid token");
 	const char *why = NULL;
-	if (auth_token_verify(&ctx->d->key, token, op_now(), &ctx->claims, &why) != ST_OK)
-		return op_fail(ctx, ST_UNAUTHENTICATED, "%s", why ? why : "invalid token");
+	size_t len = strlen(token);
+	if (token_cache_get(&ctx->d->tokens, token, len, &ctx->claims)) {
+		if (!auth_claims_current(&ctx->claims, op_now(), &why))
+			return op_fail(ctx, ST_UNAUTHENTICATED, "%s", why ? why : "invalid token");
+	} else {
+		if (auth_token_verify(&ctx->d->key, token, op_now(), &ctx->claims, &why) != ST_OK)
+			return op_fail(ctx, ST_UNAUTHENTICATED, "%s", why ? why : "invalid token");
+		token_cache_put(&ctx->d->tokens, token, len, &ctx->claims);
+	}
 	return check_user(ctx);
 }
 

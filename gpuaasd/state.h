@@ -9,6 +9,7 @@
 #include "gpuaasd/auth.h"
 #include "gpuaasd/config.h"
 #include "gpuaasd/inventory.h"
+#include "gpuaasd/tokencache.h"
 
 struct loop;
 struct db;
@@ -37,6 +38,7 @@ struct daemon {
 	struct expiry *expiry;
 	struct ratelimit *logins;
 	struct auth_key key;
+	struct token_cache tokens; /* tokens whose signature was checked */
 	/* A real bcrypt hash at the configured cost that no password matches:
 	 * logins for unknown users verify against it, so they cost the same. */
 	char dummy_hash[128];
