@@ -158,10 +158,17 @@ static bool send_signal(const struct local_job *j, pid_t pid, int sig)
 /* Kills the job's whole tree now. */
 static void kill_tree(struct local_job *j)
 {
-	if (j->in_cgroup && cgroup_job_kill(&j->lx->cg, j->job_id) == 0)
-		return;
+	bool cgroup_killed = j->in_cgroup && cgroup_job_kill(&j->lx->cg, j->job_id) == 0;
 	if (j->reaped)
 		return;
+	/* The child joins its cgroup itself, right after the fork: until then
+	 * cgroup.kill finds nobody. Our own child is killed by pid as well
+	 * (unreaped, so the pid is still ours); without it a stop in that
+	 * window waited forever for a child that went on to run the job. */
+	if (cgroup_killed) {
+		send_signal(j, j->pid, SIGKILL);
+		return;
+	}
 	/* Isolated: the supervisor's death takes init, and init's the whole
 	 * namespace. Otherwise the process group (right after the fork the
 	 * child may not have made it yet: then the process). */

@@ -1,7 +1,9 @@
 """The local executor on a machine without GPUs (--gpus T4:2,A100:1) with
 real commands: devices, exit codes, limits, cancel, logs, reaping."""
 import os
+import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -243,3 +245,37 @@ def test_logs_of_the_old_layout_are_moved_out_of_job_directories(local):
     assert logs(local, j) == "from-before\n"
     assert not os.path.exists(os.path.join(local.state, "logs", "999.log"))
     assert os.stat(os.path.join(local.state, "logs", "%d.log" % j)).st_uid == os.geteuid()
+
+
+def test_stop_right_after_a_launch_never_hangs(daemon_factory):
+    """SIGTERM at once after an approve: the job's child may not have joined
+    its cgroup yet, so a cgroup kill alone finds nobody. The stop must still
+    kill it, record the job and exit, each time."""
+    for attempt in range(20):
+        d = daemon_factory(args=["--executor", "local", "--gpus", "T4:4", "--kill-grace", "1s"], name="d%d" % attempt)
+        d.login()
+        d.ok("admin", "quota", "admin", "--set", "10h")
+        jids = [int(d.ok("submit", "--gpu", "T4", "--time", "1m", "--", "sleep", "611").stdout) for _ in range(4)]
+        # The signal lands while the approve is in flight, at a different
+        # point of the launches each attempt.
+        approve = threading.Thread(target=d.ctl, args=("admin", "approve", "--all-pending"))
+        approve.start()
+        time.sleep(0.002 + attempt * 0.0005)
+        d.proc.send_signal(signal.SIGTERM)
+        approve.join(timeout=30)
+        try:
+            d.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            d.kill9()
+            pytest.fail("attempt %d: gpuaasd did not stop within 15 s of SIGTERM" % attempt)
+        d.stop()  # exited: checks the exit status and the log for sanitizer reports
+        assert wait_for(lambda: subprocess.run(["pgrep", "-f", "^sleep 611$"], capture_output=True).returncode != 0,
+                        timeout=5), "attempt %d: the job outlived the daemon" % attempt
+        import sqlite3
+        db = sqlite3.connect("file:%s/gpuaas.db?mode=ro" % d.state, uri=True)
+        rows = db.execute("SELECT id, status, reserved FROM jobs ORDER BY id").fetchall()
+        db.close()
+        # Never left RUNNING: recorded at the stop, or never started.
+        for jid, status, reserved in rows:
+            assert jid in jids and status in ("PENDING", "APPROVED", "FAILED"), (attempt, rows)
+            assert status != "FAILED" or reserved == 0, (attempt, rows)
