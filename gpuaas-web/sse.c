@@ -3,13 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "gpuaas-web/api.h"
 #include "gpuaas-web/args.h"
 #include "gpuaas-web/auth.h"
+#include "gpuaas-web/parked.h"
 #include "gpuaas-web/reply.h"
 #include "gpuaas-web/request.h"
 #include "gpuaas-web/respond.h"
@@ -24,10 +24,9 @@
 enum step { STEP_START, STEP_STATS, STEP_FIRST, STEP_STREAMING };
 
 struct sse_stream {
-	struct sse_stream *prev, *next;
+	struct parked p; /* first: the set's members are streams */
 	struct web *w;
 	struct request *r;
-	struct upstream *up;
 	struct upstream_call *call;
 	char *token;
 	char *filter; /* the watch's arguments besides since and timeout: "" or ,"k":v... */
@@ -36,17 +35,7 @@ struct sse_stream {
 	size_t out_off;
 	bool ended;
 	int64_t last_write_ms, retry_at_ms;
-	struct loop_watch hangup; /* the client's socket, for its close while we wait */
 };
-
-static void link_stream(struct web *w, struct sse_stream *s)
-{
-	s->next = w->streams;
-	if (w->streams)
-		w->streams->prev = s;
-	w->streams = s;
-	w->nstreams++;
-}
 
 void sse_destroy(struct request *r)
 {
@@ -54,16 +43,7 @@ void sse_destroy(struct request *r)
 	if (!s)
 		return;
 	upstream_cancel(s->call);
-	upstream_destroy(s->up);
-	if (s->hangup.fd >= 0) /* before libmicrohttpd closes the socket */
-		loop_del(s->w->loop, &s->hangup);
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		s->w->streams = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	s->w->nstreams--;
+	parked_leave(&s->p);
 	strbuf_finish(&s->out);
 	free(s->token);
 	free(s->filter);
@@ -104,24 +84,12 @@ static void wake(struct sse_stream *s)
 	request_resume(s->r);
 }
 
-/* The client hung up: libmicrohttpd would only notice at the next write. */
-static void on_hangup(void *arg, uint32_t events)
+/* The client hung up while the stream waited for events. */
+static void on_hangup(struct parked *p)
 {
-	struct sse_stream *s = arg;
-	(void)events;
-	loop_del(s->w->loop, &s->hangup);
-	s->hangup.fd = -1;
+	struct sse_stream *s = (struct sse_stream *)p;
 	s->ended = true;
 	wake(s);
-}
-
-/* Watches the client's socket for its end while the stream waits. */
-static void watch_hangup(struct sse_stream *s)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(s->r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	s->hangup = (struct loop_watch){.fd = ci ? ci->connect_fd : -1, .fn = on_hangup, .arg = s};
-	if (s->hangup.fd >= 0 && loop_add(s->w->loop, &s->hangup, EPOLLRDHUP) < 0)
-		s->hangup.fd = -1; /* then the next heartbeat finds out */
 }
 
 /* One event per array element: id, event (its kind) and data lines. */
@@ -177,13 +145,13 @@ static void watch_next(struct sse_stream *s)
 {
 	struct strbuf b;
 	enum status st = watch_args(s, WATCH_TIMEOUT, &b) < 0 ? ST_INTERNAL :
-		upstream_call(s->up, "event.watch", s->token, b.data, b.len, on_watch, s, &s->call);
+		upstream_call(s->p.up, "event.watch", s->token, b.data, b.len, on_watch, s, &s->call);
 	strbuf_finish(&b);
 	if (st != ST_OK) {
 		s->retry_at_ms = loop_now_ms() + RETRY_MS;
 		return;
 	}
-	upstream_flush(s->up);
+	upstream_flush(s->p.up);
 }
 
 /* An error gpuaasd will not get over by itself (token expired or revoked,
@@ -268,9 +236,9 @@ static enum MHD_Result first_watch(struct request *r)
 		strbuf_finish(&b);
 		return respond_error(r, 500, ST_INTERNAL, "out of memory");
 	}
-	enum MHD_Result ret = api_call_on(r, s->up, "event.watch", s->token, b.data, b.len);
+	enum MHD_Result ret = api_call_on(r, s->p.up, "event.watch", s->token, b.data, b.len);
 	strbuf_finish(&b);
-	upstream_flush(s->up);
+	upstream_flush(s->p.up);
 	return ret;
 }
 
@@ -281,7 +249,9 @@ static enum MHD_Result start(struct request *r)
 	int64_t since;
 	if (auth_find(r) != AUTH_OK)
 		return respond_error(r, 401, ST_UNAUTHENTICATED, "not logged in: send 'Authorization: Bearer TOKEN' or the session cookie");
-	if (w->nstreams >= w->opt.max_sse_clients)
+	if (w->streams.closed)
+		return respond_call_failed(r, ST_UNAVAILABLE);
+	if (!parked_room(&w->streams, w->opt.max_sse_clients))
 		return respond_error(r, 503, ST_UNAVAILABLE, "too many event streams open (%lld)",
 			(long long)w->opt.max_sse_clients);
 	if (start_seq(r, &since) < 0)
@@ -291,13 +261,10 @@ static enum MHD_Result start(struct request *r)
 		return respond_error(r, 500, ST_INTERNAL, "out of memory");
 	s->w = w;
 	s->r = r;
-	s->hangup.fd = -1;
 	r->sse = s;
-	link_stream(w, s);
 	strbuf_init(&s->out, 0);
 	s->token = strdup(r->token);
-	s->up = upstream_create(w->loop, w->opt.socket_path);
-	if (!s->token || !s->up)
+	if (parked_join(&w->streams, &s->p, w->loop, r, w->opt.socket_path, on_hangup) < 0 || !s->token)
 		return respond_error(r, 500, ST_INTERNAL, "out of memory");
 	if (read_filter(r, s, err, sizeof err) < 0)
 		return respond_error(r, 400, ST_BAD_REQUEST, "%s", err);
@@ -349,7 +316,7 @@ static enum MHD_Result after_first(struct request *r)
 		return ret;
 	r->step = STEP_STREAMING;
 	s->last_write_ms = loop_now_ms();
-	watch_hangup(s);
+	parked_watch_client(&s->p);
 	watch_next(s);
 	return MHD_YES;
 }
@@ -370,7 +337,8 @@ enum MHD_Result sse_handle(struct request *r)
 
 void sse_tick(struct web *w, int64_t now_ms)
 {
-	for (struct sse_stream *s = w->streams; s; s = s->next) {
+	for (struct parked *p = w->streams.head; p; p = p->next) {
+		struct sse_stream *s = (struct sse_stream *)p;
 		if (s->r->step != STEP_STREAMING || s->ended)
 			continue;
 		if (s->retry_at_ms && now_ms >= s->retry_at_ms && !s->call) {
@@ -386,13 +354,15 @@ void sse_tick(struct web *w, int64_t now_ms)
 
 void sse_end_all(struct web *w)
 {
-	for (struct sse_stream *s = w->streams; s; s = s->next) {
+	w->streams.closed = true;
+	for (struct parked *p = w->streams.head; p; p = p->next) {
+		struct sse_stream *s = (struct sse_stream *)p;
 		s->ended = true;
 		upstream_cancel(s->call);
 		s->call = NULL;
 		if (s->r->step == STEP_STREAMING)
 			wake(s);
 		else
-			upstream_reset(s->up, ST_UNAVAILABLE); /* answers the request waiting on it */
+			upstream_reset(s->p.up, ST_UNAVAILABLE); /* answers the request waiting on it */
 	}
 }

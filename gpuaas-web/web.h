@@ -9,6 +9,7 @@
 
 #include "gpuaas-web/loop.h"
 #include "gpuaas-web/options.h"
+#include "gpuaas-web/parked.h"
 
 struct MHD_Daemon;
 struct pool;
@@ -16,7 +17,6 @@ struct metrics;
 struct throttle;
 struct statics;
 struct guard;
-struct sse_stream;
 
 struct web {
 	struct web_options opt;
@@ -29,8 +29,7 @@ struct web {
 	struct throttle *throttle;
 	struct statics *statics; /* NULL without --web-root */
 	struct guard *guard;
-	struct sse_stream *streams; /* open event streams (sse.c) */
-	int nstreams;
+	struct parked_set streams; /* open event streams (sse.c) */
 	size_t suspended; /* connections suspended, waiting for gpuaasd */
 	int listen_fd;
 	bool tls;
