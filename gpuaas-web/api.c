@@ -148,7 +148,10 @@ static enum MHD_Result start_op(struct request *r, const struct handler *h)
 		ret = respond_error(r, 500, ST_INTERNAL, "out of memory");
 		goto out;
 	}
-	ret = api_call(r, (h->flags & H_SLOW) ? LANE_SLOW : LANE_FAST, h->op, r->token, a.b.data, a.b.len);
+	if (h->send)
+		ret = h->send(r, h->op, a.b.data, a.b.len);
+	else
+		ret = api_call(r, (h->flags & H_SLOW) ? LANE_SLOW : LANE_FAST, h->op, r->token, a.b.data, a.b.len);
 out:
 	args_finish(&a);
 	return ret;
@@ -173,6 +176,8 @@ static enum MHD_Result finish_op(struct request *r, const struct handler *h)
 
 enum MHD_Result api_handle(struct request *r)
 {
+	if (r->client_gone)
+		return MHD_NO; /* it hung up while its call waited: close the connection */
 	if (r->answered)
 		return MHD_YES;
 	if (r->method == M_OPTIONS && r->route.allow)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "gpuaas-web/follow.h"
 #include "gpuaas-web/guard.h"
 #include "gpuaas-web/metrics.h"
 #include "gpuaas-web/pool.h"
@@ -26,7 +27,10 @@
 #define THROTTLE_SLOTS 8192
 #define PEM_MAX (1u << 20)
 #define FD_RESERVE 256 /* descriptors kept for gpuaasd, streams and files */
-#define UPSTREAM_HUNG_MS 60000 /* a pool call unanswered this long: gpuaasd hangs */
+/* A pool call unanswered this long: gpuaasd hangs. Also a log follow's,
+ * which gpuaasd answers within FOLLOW_TIMEOUT_MAX. */
+#define UPSTREAM_HUNG_MS 60000
+_Static_assert(UPSTREAM_HUNG_MS >= 2 * FOLLOW_TIMEOUT_MAX * 1000, "a follow must not look hung");
 
 /* Raises the descriptor limit to the hard limit, and --max-connections
  * to what it allows. */
@@ -40,7 +44,8 @@ static void fit_fd_limit(struct web *w)
 		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) < 0)
 			return;
 	}
-	int64_t room = (int64_t)rl.rlim_cur - FD_RESERVE - w->opt.max_sse_clients;
+	/* Each event stream and each log follow holds a connection to gpuaasd. */
+	int64_t room = (int64_t)rl.rlim_cur - FD_RESERVE - 2 * w->opt.max_sse_clients;
 	if (room < w->opt.max_connections) {
 		log_event(LOG_WARN, "http.limit_lowered", "max_connections=%lld fd_limit=%llu",
 			(long long)(room > 16 ? room : 16), (unsigned long long)rl.rlim_cur);
@@ -151,6 +156,7 @@ static void tick(struct web *w, int64_t now)
 {
 	guard_tick(w->guard, now);
 	pool_check(w->pool, now, UPSTREAM_HUNG_MS);
+	parked_check(&w->follows, now, UPSTREAM_HUNG_MS);
 	sse_tick(w, now);
 }
 
@@ -161,6 +167,7 @@ static void stop(struct web *w)
 	(void)sd_notify(0, "STOPPING=1");
 	server_quiesce(w);
 	sse_end_all(w);
+	follow_end_all(w);
 	pool_close(w->pool);
 	for (int i = 0; i < 4; i++) /* let the answers out */
 		server_run(w);

@@ -8,6 +8,7 @@
 
 #include "gpuaas-web/api.h"
 #include "gpuaas-web/args.h"
+#include "gpuaas-web/follow.h"
 #include "gpuaas-web/own.h"
 #include "gpuaas-web/reply.h"
 #include "gpuaas-web/request.h"
@@ -89,10 +90,21 @@ static int args_id(struct request *r, struct args *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* The offset; a follow's wait, capped (follow.h). */
 static int args_logs(struct request *r, struct args *a, char *err, size_t errlen)
 {
+	int64_t timeout = FOLLOW_TIMEOUT_DEFAULT;
 	args_int(a, "id", r->route.id_param);
-	return q_int(r, a, "offset", "offset", 0, INT64_C(1) << 50, err, errlen);
+	if (q_int(r, a, "offset", "offset", 0, INT64_C(1) << 50, err, errlen) < 0 ||
+	    q_bool(r, a, "follow", "follow", err, errlen) < 0)
+		return -1;
+	if (query_int(&r->query, "timeout", 1, 3600, &timeout) < 0) {
+		snprintf(err, errlen, "query parameter 'timeout' must be an integer from 1 to 3600 (seconds)");
+		return -1;
+	}
+	if (follow_wanted(r))
+		args_int(a, "timeout", timeout < FOLLOW_TIMEOUT_MAX ? timeout : FOLLOW_TIMEOUT_MAX);
+	return 0;
 }
 
 static int args_usage(struct request *r, struct args *a, char *err, size_t errlen)
@@ -195,7 +207,7 @@ static const struct handler handlers[] = {
 	{.route = R_JOB_CANCEL, .op = "job.cancel", .flags = H_AUTH, .args = args_id},
 	{.route = R_JOB_APPROVE, .op = "job.approve", .flags = H_AUTH, .args = args_id},
 	{.route = R_JOB_REJECT, .op = "job.reject", .flags = H_AUTH | H_BODY, .body_keys = reject_keys, .args = args_id},
-	{.route = R_JOB_LOGS, .op = "job.logs", .flags = H_AUTH, .args = args_logs},
+	{.route = R_JOB_LOGS, .op = "job.logs", .flags = H_AUTH, .args = args_logs, .send = follow_send},
 	{.route = R_GPUS, .op = "gpu.list", .flags = H_AUTH},
 	{.route = R_QUOTA, .op = "quota.get", .flags = H_AUTH},
 	{.route = R_USAGE, .op = "usage.report", .flags = H_AUTH, .args = args_usage},

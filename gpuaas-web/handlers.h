@@ -35,6 +35,9 @@ struct handler {
 	void (*failed)(struct request *r, const struct reply *rep);
 	/* A successful reply; NULL: 200 with the data. */
 	enum MHD_Result (*finish)(struct request *r, const struct reply *rep);
+	/* Sends the call (NULL: on a pool connection), e.g. one that parks in
+	 * gpuaasd on a connection of its own; answers r when it cannot. */
+	enum MHD_Result (*send)(struct request *r, const char *op, const char *args, size_t len);
 	/* Routes the gateway answers itself. */
 	enum MHD_Result (*own)(struct request *r);
 };

@@ -286,6 +286,7 @@ int metrics_render(const struct metrics *m, const struct metrics_gauges *g, cons
 	render_latency(m, out);
 	gauge(out, "gpuaas_http_connections", "HTTP connections open.", g->connections);
 	gauge(out, "gpuaas_sse_clients", "Event streams open.", g->sse_clients);
+	gauge(out, "gpuaas_log_follows", "Log follows waiting for output.", g->log_follows);
 	gauge(out, "gpuaas_upstream_inflight", "Calls waiting for gpuaasd's reply.", g->upstream_inflight);
 	head(out, "gpuaas_web_info", "gauge", "The gateway's version.");
 	strbuf_adds(out, "gpuaas_web_info{version=\"" GPUAAS_VERSION "\"} 1\n");

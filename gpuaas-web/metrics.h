@@ -19,6 +19,7 @@ struct metrics;
 struct metrics_gauges {
 	int64_t connections;       /* HTTP connections open */
 	int64_t sse_clients;       /* event streams open */
+	int64_t log_follows;       /* log follows waiting */
 	int64_t upstream_inflight; /* calls waiting for gpuaasd */
 };
 
@@ -27,7 +28,7 @@ struct metrics *metrics_create(void);
 /* NULL is a no-op. */
 void metrics_destroy(struct metrics *m);
 /* Counts one finished request; with timed, its duration goes into the
- * histogram (event streams are counted, not timed). */
+ * histogram (event streams and log follows are counted, not timed). */
 void metrics_observe(struct metrics *m, enum route_id route, enum http_method method, unsigned status, int64_t ns,
 	bool timed);
 /* Writes the exposition. stats is sys.stats's data object text (NULL when

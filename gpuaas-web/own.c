@@ -57,7 +57,8 @@ enum MHD_Result own_metrics(struct request *r)
 	struct web *w = r->w;
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
 	struct metrics_gauges g = {.connections = di ? (int64_t)di->num_connections : 0,
-		.sse_clients = w->streams.n, .upstream_inflight = (int64_t)pool_inflight(w->pool)};
+		.sse_clients = w->streams.n, .log_follows = w->follows.n,
+		.upstream_inflight = (int64_t)pool_inflight(w->pool)};
 	struct strbuf b;
 	strbuf_init(&b, 0);
 	metrics_render(w->metrics, &g, up ? rep.data.p : NULL, up ? rep.data.n : 0, &b);

@@ -15,6 +15,7 @@
 struct MHD_Connection;
 struct upstream_call;
 struct sse_stream;
+struct parked;
 struct web;
 
 /* Request bodies over this are refused with 413. */
@@ -45,8 +46,10 @@ struct request {
 	enum status call_status;
 	char *reply; /* owned */
 	size_t reply_len;
+	bool client_gone; /* it hung up while its call waited: closed when resumed */
 	int step; /* for handlers of several steps */
 	struct sse_stream *sse;
+	struct parked *follow; /* a log follow's own connection to gpuaasd (follow.c) */
 	int64_t t0_ns;
 };
 

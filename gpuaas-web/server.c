@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "gpuaas-web/api.h"
+#include "gpuaas-web/follow.h"
 #include "gpuaas-web/guard.h"
 #include "gpuaas-web/metrics.h"
 #include "gpuaas-web/request.h"
@@ -181,13 +182,14 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls, en
 	}
 	int64_t ns = loop_now_ns() - r->t0_ns;
 	if (status)
-		metrics_observe(w->metrics, r->route.id, r->method, status, ns, !r->sse);
+		metrics_observe(w->metrics, r->route.id, r->method, status, ns, !r->sse && !r->follow);
 	if (log_get_level() >= LOG_DEBUG)
 		access_log(r, status, ns);
 	guard_idle(c, loop_now_ms());
 	upstream_cancel(r->call);
 	r->call = NULL;
 	sse_destroy(r);
+	follow_destroy(r);
 	request_destroy(r);
 	*req_cls = NULL;
 }

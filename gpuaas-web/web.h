@@ -30,6 +30,7 @@ struct web {
 	struct statics *statics; /* NULL without --web-root */
 	struct guard *guard;
 	struct parked_set streams; /* open event streams (sse.c) */
+	struct parked_set follows; /* log follows waiting for output (follow.c) */
 	size_t suspended; /* connections suspended, waiting for gpuaasd */
 	int listen_fd;
 	bool tls;

@@ -923,6 +923,195 @@ def test_event_stream_survives_gpuaasd_restart(tmp_path):
         d.stop()
 
 
+# ---- following a job's output -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def logs(tmp_path_factory):
+    """gpuaasd running real commands (the local executor), so that jobs
+    write output, and a gateway with room for 2 event streams and 2 log
+    follows."""
+    tmp = tmp_path_factory.mktemp("logs")
+    d = Daemon(tmp, args=["--executor", "local", "--gpus", "T4:8", "--kill-grace", "1s"], name="ld")
+    d.start()
+    d.login()
+    d.add_user("alice", quota="10h", password="alice-password")
+    d.add_user("bob", quota="10h", password="bob-password")
+    e = Env()
+    e.tmp, e.d = tmp, d
+    e.web = Gateway(tmp, d.sock, ["--max-sse-clients", "2"], "web-logs").start()
+    e.admin = login(e.web, "admin", ADMIN_PW).json()["token"]
+    e.alice = login(e.web, "alice", "alice-password").json()["token"]
+    e.bob = login(e.web, "bob", "bob-password").json()["token"]
+    yield e
+    e.web.stop()
+    d.stop()
+
+
+def running(env, *command):
+    """A job of alice's running command (approved by the admin)."""
+    jid = submit(env, env.alice, command=list(command), time_limit=120)
+    assert call(env.web, "POST", "/api/v1/jobs/%d/approve" % jid, token=env.admin).status == 200
+    env.d.wait_state(jid, "RUNNING", "COMPLETED")
+    return jid
+
+
+class Follow:
+    """A log follow on a connection of its own, answered later."""
+
+    def __init__(self, web, token, jid, query="", timeout=40):
+        self.s = socket.create_connection(("127.0.0.1", web.port), timeout=timeout)
+        self.s.sendall(("GET /api/v1/jobs/%d/logs?follow=1%s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                        "Connection: close\r\n\r\n" % (jid, query, token)).encode())
+        self.t0 = time.monotonic()
+
+    def answer(self):
+        """(status, JSON body, seconds since sent) once the gateway answers and closes."""
+        out = b""
+        while True:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+        head, _, body = out.partition(b"\r\n\r\n")
+        self.close()
+        return int(head.split()[1]), json.loads(body), time.monotonic() - self.t0
+
+    def close(self):
+        self.s.close()
+
+
+def gauge(web, name):
+    m = re.search(r"^%s (\d+)$" % name, call(web, "GET", "/metrics").body.decode(), re.M)
+    return int(m.group(1))
+
+
+def open_fds(web):
+    return len(os.listdir("/proc/%d/fd" % web.proc.pid))
+
+
+def test_log_follow_answers_as_soon_as_output_appears(logs):
+    jid = running(logs, "sh", "-c", "sleep 1.5; echo hello; sleep 1; echo world")
+    f = Follow(logs.web, logs.alice, jid, "&offset=0&timeout=20")
+    status, r, took = f.answer()
+    # Parked until the job wrote (1.5 s after it started), not until the timeout.
+    assert status == 200 and r["data"] == "hello\n" and r["eof"] is False, r
+    assert took < 5, took
+    t0 = time.monotonic()
+    r = call(logs.web, "GET", "/api/v1/jobs/%d/logs?follow=1&offset=%d" % (jid, r["offset"]), token=logs.alice,
+             timeout=30).json()
+    assert r["data"] == "world\n" and time.monotonic() - t0 < 5, r
+    # The job ends: the next follow answers eof as soon as it has.
+    r = call(logs.web, "GET", "/api/v1/jobs/%d/logs?follow=1&offset=%d" % (jid, r["offset"]), token=logs.alice,
+             timeout=30).json()
+    assert r == {"id": jid, "data": "", "offset": 12, "eof": True}, r
+    # A finished job's follow answers at once, with what there is.
+    t0 = time.monotonic()
+    r = call(logs.web, "GET", "/api/v1/jobs/%d/logs?follow=yes&offset=6" % jid, token=logs.alice).json()
+    assert r["data"] == "world\n" and time.monotonic() - t0 < 1, r
+    # Nothing new before the timeout: an empty answer at the timeout, not an error.
+    quiet = running(logs, "sleep", "60")
+    t0 = time.monotonic()
+    r = call(logs.web, "GET", "/api/v1/jobs/%d/logs?follow=1&timeout=1" % quiet, token=logs.alice).json()
+    assert r == {"id": quiet, "data": "", "offset": 0, "eof": False} and 0.9 < time.monotonic() - t0 < 5, r
+    for bad in ("follow=1&timeout=0", "follow=1&timeout=x", "follow=maybe", "follow=1&timeout=3601"):
+        r = call(logs.web, "GET", "/api/v1/jobs/%d/logs?%s" % (quiet, bad), token=logs.alice)
+        assert r.status == 400 and r.code() == "BAD_REQUEST", (bad, r.status)
+    call(logs.web, "POST", "/api/v1/jobs/%d/cancel" % quiet, token=logs.alice)
+
+
+def test_log_follow_of_another_users_job_is_not_found(logs):
+    jid = running(logs, "sleep", "60")
+    t0 = time.monotonic()
+    r = call(logs.web, "GET", "/api/v1/jobs/%d/logs?follow=1" % jid, token=logs.bob)
+    assert r.status == 404 and r.code() == "NOT_FOUND" and time.monotonic() - t0 < 1, r.status
+    r = call(logs.web, "GET", "/api/v1/jobs/%d/logs?follow=1" % jid)
+    assert r.status == 401
+    call(logs.web, "POST", "/api/v1/jobs/%d/cancel" % jid, token=logs.alice)
+
+
+def test_parked_log_follows_hold_up_nothing_else(logs):
+    jid = running(logs, "sleep", "60")
+    fds = open_fds(logs.web)
+    follows = [Follow(logs.web, logs.alice, jid), Follow(logs.web, logs.admin, jid)]
+    try:
+        wait_for(lambda: gauge(logs.web, "gpuaas_log_follows") == 2, 5, "two follows parked")
+        slowest = 0
+        for _ in range(20):
+            t0 = time.monotonic()
+            assert call(logs.web, "GET", "/api/v1/jobs/%d" % jid, token=logs.alice).status == 200
+            assert call(logs.web, "GET", "/api/v1/jobs/%d/logs" % jid, token=logs.alice).status == 200
+            slowest = max(slowest, time.monotonic() - t0)
+        assert slowest < 0.5, slowest
+        # An event stream has its own cap: the follows do not take its slots.
+        st = Stream(logs.web, logs.bob)
+        assert st.resp.status == 200
+        st.close()
+    finally:
+        for f in follows:
+            f.close()
+    # Clients that hang up free their follow and its connection to gpuaasd at
+    # once, not at the follow's timeout.
+    wait_for(lambda: gauge(logs.web, "gpuaas_log_follows") == 0, 3, "the follows to be freed")
+    wait_for(lambda: open_fds(logs.web) <= fds, 3, lambda: "gateway descriptors back to %d (%d)" % (fds, open_fds(logs.web)))
+    call(logs.web, "POST", "/api/v1/jobs/%d/cancel" % jid, token=logs.alice)
+
+
+def test_log_follow_cap(logs):
+    jid = running(logs, "sleep", "60")
+    a, b = Follow(logs.web, logs.alice, jid), Follow(logs.web, logs.alice, jid)
+    try:
+        wait_for(lambda: gauge(logs.web, "gpuaas_log_follows") == 2, 5, "two follows parked")
+        r = call(logs.web, "GET", "/api/v1/jobs/%d/logs?follow=1" % jid, token=logs.alice)
+        assert r.status == 503 and r.code() == "UNAVAILABLE" and int(r.header("Retry-After")) >= 1, r.status
+        # Without follow the route does not park, and is not capped.
+        assert call(logs.web, "GET", "/api/v1/jobs/%d/logs" % jid, token=logs.alice).status == 200
+        a.close()
+        wait_for(lambda: gauge(logs.web, "gpuaas_log_follows") == 1, 3, "a follow slot to free up")
+        r = call(logs.web, "GET", "/api/v1/jobs/%d/logs?follow=1&timeout=1" % jid, token=logs.alice)
+        assert r.status == 200 and r.json()["eof"] is False
+    finally:
+        a.close()
+        b.close()
+    call(logs.web, "POST", "/api/v1/jobs/%d/cancel" % jid, token=logs.alice)
+
+
+def test_log_follow_gets_an_answer_when_gpuaasd_goes_away(logs):
+    # Stopped cleanly, gpuaasd ends its local jobs first: the follow gets their end.
+    jid = running(logs, "sleep", "60")
+    f = Follow(logs.web, logs.alice, jid)
+    wait_for(lambda: gauge(logs.web, "gpuaas_log_follows") == 1, 5, "the follow parked")
+    logs.d.stop()
+    logs.d.start()
+    status, r, took = f.answer()
+    assert status == 200 and r["eof"] is True and took < 10, (status, r, took)
+    # Killed, it answers nothing: the follow gets 502 when its connection
+    # closes, not a hang until the gateway's own limit.
+    jid = running(logs, "sleep", "60")
+    f = Follow(logs.web, logs.alice, jid)
+    wait_for(lambda: gauge(logs.web, "gpuaas_log_follows") == 1, 5, "the follow parked")
+    logs.d.kill9()
+    try:
+        status, r, took = f.answer()
+        assert status == 502 and r["error"]["code"] == "UNAVAILABLE" and took < 5, (status, r, took)
+    finally:
+        logs.d.start()
+    # Back: the job was lost with the daemon, and following it answers at once.
+    r = call(logs.web, "GET", "/api/v1/jobs/%d/logs?follow=1" % jid, token=logs.alice, timeout=30)
+    assert r.status == 200 and r.json()["eof"] is True, (r.status, r.body)
+    assert gauge(logs.web, "gpuaas_log_follows") == 0
+
+
+def test_log_follow_is_answered_when_the_gateway_stops(logs):
+    jid = running(logs, "sleep", "60")
+    g = Gateway(logs.tmp, logs.d.sock, [], "web-logs-stop").start()
+    f = Follow(g, logs.alice, jid)
+    wait_for(lambda: gauge(g, "gpuaas_log_follows") == 1, 5, "the follow parked")
+    g.stop()   # exits 0, without a sanitizer report
+    status, r, took = f.answer()
+    assert status == 503 and r["error"]["code"] == "UNAVAILABLE", (status, r)
+    call(logs.web, "POST", "/api/v1/jobs/%d/cancel" % jid, token=logs.alice)
+
+
 # ---- metrics and Prometheus --------------------------------------------------------------------
 
 def test_metrics_are_aggregates_and_can_be_protected(env):
