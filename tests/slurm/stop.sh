@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Stops the Slurm that tests/slurm/start.sh DIR started: cancels its jobs
-# (waiting up to 10 s for them to go), then stops slurmd, slurmctld and
-# munged, each by its pid file (never by process name), waiting up to 10 s
-# for each before killing it. Job steps that outlived slurmd are found by
-# this cluster's own SLURM_CONF in their environment and killed.
+# Stops the Slurm that tests/slurm/start.sh DIR started: slurmrestd (when
+# --rest started one), then cancels its jobs (waiting up to 10 s for them to
+# go), then stops slurmd, slurmctld and munged; each daemon by its pid file
+# (never by process name), waiting up to 10 s for each before killing it.
+# Job steps that outlived slurmd are found by this cluster's own SLURM_CONF
+# in their environment and killed.
 set -uo pipefail
 DIR=${1:?usage: stop.sh DIR}
 DIR=$(cd "$DIR" 2>/dev/null && pwd) || exit 0
@@ -24,6 +25,8 @@ stop_pid() { # pid file
   kill -KILL "$pid" 2>/dev/null
   return 0
 }
+
+stop_pid "$DIR/slurmrestd.pid"
 
 if alive "$DIR/slurmctld.pid" && [ -f "$SLURM_CONF" ]; then
   timeout 20 scancel --partition=debug >/dev/null 2>&1
