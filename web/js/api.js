@@ -47,7 +47,7 @@ export async function api(method, path, body, opts) {
   let res;
   try {
     res = await fetch('/api/v1' + path, {
-      method, headers, credentials: 'same-origin', cache: 'no-store',
+      method, headers, credentials: 'same-origin', cache: 'no-store', signal: o.signal,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {

@@ -14,7 +14,6 @@ const FIELDS = [
   ['approved_by', 'Approved by'], ['started_at', 'Started', dateTime], ['finished_at', 'Finished', dateTime],
   ['charged_seconds', 'Charged', gpuTime], ['exit_code', 'Exit code'], ['slurm_job_id', 'Slurm job'],
 ];
-const LOG_WAIT_MS = 1000; // the REST logs route answers at once: wait this long between empty reads
 
 export default function jobPage(section, [idText], app) {
   const id = Number(idText);
@@ -87,22 +86,20 @@ export default function jobPage(section, [idText], app) {
       h('ul', {class: 'detail'}, details(e.detail).filter(([k]) => k !== 'seq').map(([k, v]) => h('li', null, k + ': ' + v)))));
   }
 
-  // ---- output -------------------------------------------------------------------------------
+  // ---- output: a long poll; with follow=1 the gateway answers when the job writes or ends --------
   let offset = 0;
   let pumping = false;
-  let wake = null;
-  const sleep = (ms) => new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    wake = () => { clearTimeout(t); resolve(); };
-  });
-  app.onLeave(() => wake && wake());
+  const leaving = new AbortController(); // the waiting request ends with the page
+  app.onLeave(() => leaving.abort());
 
   async function pump() {
     if (pumping) return;
     pumping = true;
     try {
       while (app.alive()) {
-        const r = await get('/jobs/' + id + '/logs?offset=' + offset);
+        const wait = follow.checked && job && job.status === 'RUNNING';
+        if (wait) logStatus.textContent = 'Following: waiting for output…';
+        const r = await get('/jobs/' + id + '/logs?offset=' + offset + (wait ? '&follow=1' : ''), {signal: leaving.signal});
         if (!app.alive()) return;
         if (r.data) {
           const atEnd = logPre.scrollTop + logPre.clientHeight >= logPre.scrollHeight - 4;
@@ -114,17 +111,10 @@ export default function jobPage(section, [idText], app) {
           logStatus.textContent = offset ? 'End of output.' : 'No output. (Jobs of the simulated executor keep none.)';
           return;
         }
-        if (r.data) continue;
-        if (!follow.checked) {
-          logStatus.textContent = 'Not following: tick Follow to read new output as it comes.';
-          return;
-        }
-        if (job && job.status !== 'RUNNING') {
-          logStatus.textContent = 'Output appears here once the job runs.';
-          return; // its job.started event starts reading again
-        }
-        logStatus.textContent = 'Following: waiting for output…';
-        await sleep(LOG_WAIT_MS);
+        if (r.data || wait) continue;
+        logStatus.textContent = follow.checked ? 'Output appears here once the job runs.' :
+          'Not following: tick Follow to read new output as it comes.';
+        return; // job.started, or ticking Follow, starts reading again
       }
     } catch (e) {
       if (app.alive()) logStatus.textContent = 'Could not read the output: ' + explain(e);
@@ -169,8 +159,7 @@ export default function jobPage(section, [idText], app) {
     fetchJob(id, ev.seq, (j) => {
       if (!app.alive()) return;
       drawJob(j);
-      if (wake) wake();
-      if (!pumping && (follow.checked || !isLive(j))) pump();
+      if (follow.checked || !isLive(j)) pump();
     });
     announce(eventTitle(ev) + '.');
   });
