@@ -1,7 +1,6 @@
-// The gateway's REST API: the session cookie travels by itself (same
-// origin); POST and DELETE carry the session's CSRF token. Errors are
-// thrown as ApiError with the gateway's code and message. A 401 anywhere
-// means the session ended: the app is told, once, and shows the login page.
+// The REST API with the session cookie; POST and DELETE carry the CSRF
+// token. Errors are thrown as ApiError. A 401 means the session ended: the
+// app is told once, and shows the login page.
 
 export class ApiError extends Error {
   constructor(status, code, message, retryAfter) {

@@ -1,8 +1,7 @@
-// Hand-written SVG charts (no library, nothing inline that the CSP
-// forbids): a quota gauge, bars per day, bars per name. Each chart has a
-// text summary for screen readers and its numbers as a table.
-import {h, svg} from './dom.js';
-import {duration, gpuHours} from './format.js';
+// SVG charts, each with a text summary for screen readers and its numbers
+// as a table.
+import {h, svg, table} from './dom.js';
+import {dateTime, duration, gpuHours} from './format.js';
 
 function arc(cx, cy, r, from, to) {
   // Angles in [0, 1] along the upper half circle, left to right.
@@ -15,7 +14,7 @@ function arc(cx, cy, r, from, to) {
   return 'M' + x0.toFixed(2) + ' ' + y0.toFixed(2) + ' A' + r + ' ' + r + ' 0 0 1 ' + x1.toFixed(2) + ' ' + y1.toFixed(2);
 }
 
-/* Remaining quota as a half circle: the reserved part, then the available part. */
+/* Remaining quota as a half circle: reserved, then available. */
 export function gauge({remaining, reserved, available}, label) {
   const total = Math.max(remaining, reserved + available, 1);
   const r = Math.min(reserved / total, 1);
@@ -30,12 +29,13 @@ export function gauge({remaining, reserved, available}, label) {
     svg('text', {x: 100, y: 108, 'text-anchor': 'middle', class: 'g-label'}, 'available'));
 }
 
-/* A table of the chart's numbers, folded away. */
-function dataTable(caption, head, rows) {
-  return h('details', {class: 'chart-data'}, h('summary', null, 'Show the numbers'),
-    h('table', null, h('caption', {class: 'sr-only'}, caption),
-      h('thead', null, h('tr', null, head.map((t) => h('th', {scope: 'col'}, t)))),
-      h('tbody', null, rows.map((r) => h('tr', null, r.map((c) => h('td', null, c)))))));
+/* The chart, its caption, and its numbers as a table folded away. */
+function figure(W, H, label, caption, kids, head, rows) {
+  return h('figure', {class: 'chart'},
+    svg('svg', {viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': label}, ...kids),
+    h('figcaption', null, caption),
+    h('details', {class: 'chart-data'}, h('summary', null, 'Show the numbers'),
+      table(label, head, rows.map((r) => h('tr', null, r.map((c) => h('td', null, c)))))));
 }
 
 function niceMax(v) {
@@ -69,12 +69,9 @@ export function dayBars(caption, points) {
     }
     if (p.short) kids.push(svg('text', {x: x + bw / 2, y: H - 6, 'text-anchor': 'middle', class: 'axis'}, p.short));
   });
-  const total = points.reduce((s, p) => s + p.value, 0);
-  return h('figure', {class: 'chart'},
-    svg('svg', {viewBox: '0 0 ' + W + ' ' + H, role: 'img',
-      'aria-label': caption + ': ' + gpuHours(total) + ' GPU-hours in all'}, ...kids),
-    h('figcaption', null, caption + ' — ' + gpuHours(total) + ' GPU-h in all'),
-    dataTable(caption, ['Day', 'GPU-hours'], points.map((p) => [p.label, gpuHours(p.value)])));
+  const total = gpuHours(points.reduce((s, p) => s + p.value, 0));
+  return figure(W, H, caption + ': ' + total + ' GPU-hours in all', caption + ' — ' + total + ' GPU-h in all', kids,
+    ['Day', 'GPU-hours'], points.map((p) => [p.label, gpuHours(p.value)]));
 }
 
 /* Horizontal bars: items [{label, value}] in GPU-seconds, largest first. */
@@ -94,36 +91,30 @@ export function nameBars(caption, items, head) {
       svg('text', {x: L + w + 6, y: y + 15, class: 'axis'}, gpuHours(it.value) + ' GPU-h' +
         (it.value < 360 ? ' (' + duration(it.value) + ')' : '')));
   });
-  return h('figure', {class: 'chart'},
-    svg('svg', {viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': caption}, ...kids),
-    h('figcaption', null, caption),
-    dataTable(caption, [head, 'GPU-hours'], sorted.map((i) => [i.label, gpuHours(i.value)])));
+  return figure(W, H, caption, caption, kids, [head, 'GPU-hours'], sorted.map((i) => [i.label, gpuHours(i.value)]));
 }
 
-/* The last n days as [{key: 'YYYY-MM-DD', label, short}], oldest first (local time). */
-export function lastDays(n, now) {
+/* The last n days, oldest first (local time). */
+export function lastDays(n) {
   const out = [];
-  const base = new Date(now || Date.now());
+  const base = new Date();
   for (let i = n - 1; i >= 0; i--) {
     const d = new Date(base.getFullYear(), base.getMonth(), base.getDate() - i);
-    const key = d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');
+    const key = dayKey(d);
     out.push({key, label: key, short: i % 5 === 0 ? key.slice(5) : ''});
   }
   return out;
 }
 
-export function dayKey(iso) {
-  const d = new Date(iso);
-  return d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0');
-}
+export const dayKey = (iso) => dateTime(iso).slice(0, 10);
 
 /* A link that downloads rows as CSV. */
-export function csvLink(filename, rows, text) {
+export function csvLink(filename, rows) {
   const csv = rows.map((r) => r.map((c) => {
     const s = String(c);
     return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
   }).join(',')).join('\r\n') + '\r\n';
-  const a = h('a', {class: 'button', download: filename, href: '#'}, text || 'Download CSV');
+  const a = h('a', {class: 'button', download: filename, href: '#'}, 'Download CSV');
   a.href = URL.createObjectURL(new Blob([csv], {type: 'text/csv'}));
   a.dataset.csv = csv;
   return a;

@@ -1,21 +1,19 @@
-// Building the page. Every string given here becomes a text node or an
-// attribute value, never HTML: job names, commands, reasons, usernames and
-// log text cannot inject markup. Style attributes are refused (the CSP
-// forbids them); classes carry all styling.
+// Building the page. Every string becomes a text node or an attribute
+// value, never HTML, so no name, command or log can inject markup. Style
+// attributes are refused: the CSP forbids them.
+import {parseDuration} from './format.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const PROPS = new Set(['value', 'checked', 'disabled', 'selected', 'hidden']);
 
 function apply(el, props) {
-  if (!props) return;
-  for (const [k, v] of Object.entries(props)) {
+  for (const [k, v] of Object.entries(props || {})) {
     if (k === 'style' || k === 'innerHTML' || k === 'outerHTML') throw new Error('refused property ' + k);
     if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (k === 'text') el.textContent = v == null ? '' : String(v);
     else if (PROPS.has(k)) el[k] = v;
-    else if (v === null || v === undefined || v === false) continue;
-    else el.setAttribute(k, v === true ? '' : String(v));
+    else if (v !== null && v !== undefined && v !== false) el.setAttribute(k, v === true ? '' : String(v));
   }
+  return el;
 }
 
 export function add(el, ...kids) {
@@ -27,18 +25,8 @@ export function add(el, ...kids) {
 }
 
 /* h('a', {href: '#/jobs', class: 'x'}, 'text', child...) */
-export function h(tag, props, ...kids) {
-  const el = document.createElement(tag);
-  apply(el, props);
-  return add(el, kids);
-}
-
-/* The same for SVG elements. */
-export function svg(tag, props, ...kids) {
-  const el = document.createElementNS(SVG_NS, tag);
-  apply(el, props);
-  return add(el, kids);
-}
+export const h = (tag, props, ...kids) => add(apply(document.createElement(tag), props), kids);
+export const svg = (tag, props, ...kids) => add(apply(document.createElementNS(SVG_NS, tag), props), kids);
 
 export function clear(el, ...kids) {
   el.replaceChildren();
@@ -46,15 +34,10 @@ export function clear(el, ...kids) {
 }
 
 let uid = 0;
-export function newId(prefix) {
-  uid += 1;
-  return (prefix || 'f') + '-' + uid;
-}
-
-/* A labelled form field: label, control, optional hint and error line, tied
- * together with for/id and aria-describedby. Returns {row, control, error}. */
+/* A labelled field with an optional hint and an error line, tied together
+ * with for/id and aria-describedby. */
 export function field(label, control, hint) {
-  const id = control.id || newId('f');
+  const id = control.id || 'f-' + ++uid;
   control.id = id;
   const hintEl = hint ? h('p', {class: 'hint', id: id + '-hint'}, hint) : null;
   const error = h('p', {class: 'field-error', id: id + '-error', hidden: true});
@@ -63,7 +46,7 @@ export function field(label, control, hint) {
   return {row, control, error};
 }
 
-/* Shows or clears a field's error; the control is marked aria-invalid. */
+/* Shows or clears a field's error. */
 export function setFieldError(f, message) {
   f.error.hidden = !message;
   f.error.textContent = message || '';
@@ -71,26 +54,42 @@ export function setFieldError(f, message) {
   else f.control.removeAttribute('aria-invalid');
 }
 
-/* A table inside a scrolling wrapper (narrow screens scroll it sideways). */
+/* A duration field's seconds: undefined when optional and empty, null when
+ * it does not parse (the field then says why). */
+export function durationOf(f, optional) {
+  try {
+    const v = f.control.value.trim();
+    const s = v || !optional ? parseDuration(v) : undefined;
+    setFieldError(f, null);
+    return s;
+  } catch (e) {
+    setFieldError(f, e.message);
+    return null;
+  }
+}
+
+/* A table in a wrapper that narrow screens scroll sideways; rows may be a tbody. */
 export function table(caption, headers, rows, cls) {
   return h('div', {class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': caption},
     h('table', {class: cls || ''},
       h('caption', {class: 'sr-only'}, caption),
       h('thead', null, h('tr', null, headers.map((t) => h('th', {scope: 'col'}, t)))),
-      h('tbody', null, rows)));
+      rows instanceof Node ? rows : h('tbody', null, rows)));
 }
 
-/* Messages: an error box (role=alert) with an optional retry, an empty state. */
+export const loading = (text) => h('p', {class: 'loading'}, text || 'Loading…');
+
 export function errorBox(message, retry) {
   return h('div', {class: 'error', role: 'alert'}, h('p', null, message),
     retry ? h('button', {type: 'button', onclick: retry}, 'Try again') : null);
 }
 
-export function emptyBox(...kids) {
-  return h('div', {class: 'empty'}, kids);
+/* An empty state: a line of text, and what to do. */
+export function emptyBox(text, ...kids) {
+  return h('div', {class: 'empty'}, h('p', null, text), kids);
 }
 
-/* An inline "are you sure": text, a danger button (id yesId) and a way back. */
+/* An inline "are you sure". */
 export function confirmBox(text, yesId, yesLabel, onYes, onNo) {
   const yes = h('button', {type: 'button', class: 'danger', id: yesId}, yesLabel);
   const no = h('button', {type: 'button', onclick: onNo}, 'Keep it');
@@ -103,7 +102,7 @@ export function confirmBox(text, yesId, yesLabel, onYes, onNo) {
   return box;
 }
 
-/* A success or error line in a status area, also said to screen readers. */
+/* A success or error line, also said to screen readers. */
 export function say(el, text, bad) {
   clear(el, h('p', {class: bad ? 'error' : 'success'}, text));
   announce(text);

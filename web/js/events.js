@@ -1,13 +1,8 @@
-// The one event stream of the app (GET /api/v1/events/stream): pages
-// subscribe to it; nothing polls. The browser reconnects by itself with
-// Last-Event-ID; when the stream is closed for good (the gateway answered
-// an error, or sent an "error" event because the token stopped working),
-// we ask /me: a 401 there ends the session, anything else reconnects from
-// the last event seen.
-
-export const KINDS = ['job.submitted', 'job.approved', 'job.rejected', 'job.started', 'job.completed',
-  'job.failed', 'job.cancelled', 'job.expired', 'user.created', 'user.deleted', 'user.role',
-  'quota.set', 'quota.added', 'rule.added', 'rule.deleted'];
+// The app's one event stream; nothing polls. The browser reconnects by
+// itself with Last-Event-ID. When the stream is closed for good (an error
+// answer, or an "error" event: the token stopped working), a 401 from /me
+// ends the session; else we reconnect from the last event seen.
+import {KINDS} from './timeline.js';
 
 const subscribers = new Set();
 let source = null;

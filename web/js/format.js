@@ -34,16 +34,17 @@ export function gpuTime(secs) {
 export function parseDuration(text) {
   const s = String(text).trim();
   if (!s) throw new Error('Enter a time limit, such as 30m or 2h.');
+  const bad = '"' + s + '" is not a duration: use 30m, 2h, 1h30m, HH:MM:SS or D-HH.';
   let total;
   if (/[:-]/.test(s)) {
     const m = /^(?:(\d+)-)?(\d+)(?::(\d{1,2}))?(?::(\d{1,2}))?$/.exec(s);
-    if (!m) throw new Error('"' + s + '" is not a duration: use 30m, 2h, 1h30m, HH:MM:SS or D-HH.');
+    if (!m) throw new Error(bad);
     const [, d, a, b, c] = m;
     if ((b !== undefined && +b >= 60) || (c !== undefined && +c >= 60)) throw new Error('"' + s + '": minutes and seconds go up to 59.');
     if (d !== undefined) total = +d * 86400 + +a * 3600 + +(b || 0) * 60 + +(c || 0);
     else if (c !== undefined) total = +a * 3600 + +b * 60 + +c;
     else if (b !== undefined) total = +a * 60 + +b;
-    else throw new Error('"' + s + '" is not a duration: use 30m, 2h, 1h30m, HH:MM:SS or D-HH.');
+    else throw new Error(bad);
   } else {
     const re = /(\d+)(?:\.(\d+))?([dhms]?)/y;
     const rank = {d: 4, h: 3, m: 2, s: 1};
@@ -86,11 +87,11 @@ export function shortTime(iso) {
 }
 
 /* A time near now: "14:20" today, else the date too; with "in 5m". */
-export function when(iso, now) {
+export function when(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
-  const t = now || Date.now();
-  const today = new Date(t).toDateString() === d.toDateString();
+  const t = Date.now();
+  const today = new Date().toDateString() === d.toDateString();
   const clock = pad(d.getHours()) + ':' + pad(d.getMinutes());
   const label = today ? clock : dateTime(iso).slice(0, 16);
   const diff = Math.round((d.getTime() - t) / 1000);
@@ -134,7 +135,7 @@ export function splitArgs(line) {
 }
 
 /* One argument as a shell would need it written. */
-export function quoteArg(a) {
+function quoteArg(a) {
   if (a !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(a)) return a;
   return "'" + a.replace(/'/g, "'\\''") + "'";
 }

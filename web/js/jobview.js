@@ -3,8 +3,10 @@ import {h} from './dom.js';
 import {commandLine} from './format.js';
 
 export const STATES = ['PENDING', 'APPROVED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'REJECTED', 'EXPIRED'];
-export const LIVE = ['PENDING', 'APPROVED', 'RUNNING'];
-export const FINAL_KINDS = new Set(['job.completed', 'job.failed', 'job.cancelled', 'job.rejected', 'job.expired']);
+const LIVE = ['PENDING', 'APPROVED', 'RUNNING'];
+// After these, queue positions and free GPU counts may have moved.
+export const QUEUE_KINDS = new Set(['job.started', 'job.completed', 'job.failed', 'job.cancelled', 'job.rejected',
+  'job.expired']);
 
 export function isLive(job) {
   return LIVE.includes(job.status);
@@ -42,8 +44,7 @@ export function orderedFetch(fetchJob) {
   const applied = new Map();
   return async (id, seq, apply) => {
     const job = await fetchJob(id);
-    if (!job) return;
-    if ((applied.get(id) || 0) > seq) return;
+    if (!job || (applied.get(id) || 0) > seq) return;
     applied.set(id, seq);
     apply(job);
   };

@@ -1,7 +1,6 @@
-// The dashboard's entry point: the session, the router and the header.
-// Pages live in pages/*.js; each renders into its own <section> and gets
-// an app object (who is logged in, the event stream for as long as the
-// page is shown, navigation).
+// The session, the router and the header. Each page (pages/*.js) renders
+// into its own <section> and gets an app object: who is logged in, and the
+// event stream for as long as the page is shown.
 import {get, post, setCsrf, onUnauthenticated, explain} from './api.js';
 import * as events from './events.js';
 import {h, clear, errorBox} from './dom.js';
@@ -29,6 +28,19 @@ const main = document.getElementById('main');
 let me = null;
 let current = null; // {leave: [], alive}
 let notice = null; // why the login page shows (kept until the next login)
+
+function remember() {
+  const here = location.hash;
+  if (here.startsWith('#/') && here !== '#/login') sessionStorage.setItem(RETURN, here);
+}
+
+/* The session of u; resolves once the event stream is open. */
+function begin(u, csrf) {
+  me = {username: u.username, is_admin: u.is_admin};
+  setCsrf(csrf);
+  localStorage.setItem(HINT, '1');
+  return events.start(sessionAlive);
+}
 
 function parseHash() {
   const raw = location.hash.startsWith('#/') ? location.hash.slice(1) : '/';
@@ -84,8 +96,7 @@ function showLogin(why) {
 
 function render(focus) {
   if (!me) {
-    const here = location.hash;
-    if (here.startsWith('#/') && here !== '#/login') sessionStorage.setItem(RETURN, here);
+    remember();
     showLogin();
     return;
   }
@@ -116,6 +127,8 @@ function render(focus) {
       });
     },
     title: (t) => { document.title = t + ' · gpuaas'; },
+    // An error with a retry in place of el's content, while the page is shown.
+    fail: (el, e, retry) => page.alive && clear(el, errorBox(explain(e), retry)),
   };
   const route = routes.find(([re]) => re.test(path));
   if (!route) {
@@ -134,19 +147,15 @@ async function sessionAlive() {
     await get('/me');
     return true;
   } catch (err) {
-    return !(err.status === 401);
+    return err.status !== 401;
   }
 }
 
 async function loggedIn(login) {
   notice = null;
-  me = {username: login.user.username, is_admin: login.user.is_admin, quota: login.user.quota};
-  setCsrf(login.csrf_token);
-  localStorage.setItem(HINT, '1');
-  await events.start(sessionAlive);
-  const back = sessionStorage.getItem(RETURN);
+  await begin(login.user, login.csrf_token);
+  const target = sessionStorage.getItem(RETURN) || '#/jobs'; // never #/login (remember)
   sessionStorage.removeItem(RETURN);
-  const target = back && back !== '#/login' ? back : '#/jobs';
   if (location.hash === target) render(true);
   else location.hash = target;
 }
@@ -157,7 +166,7 @@ function endSession(why) {
   setCsrf(null);
   events.stop();
   localStorage.removeItem(HINT);
-  if (location.hash.startsWith('#/') && location.hash !== '#/login') sessionStorage.setItem(RETURN, location.hash);
+  remember();
   showLogin(why);
 }
 
@@ -165,7 +174,6 @@ onUnauthenticated(() => endSession('Your session has expired or was ended. Log i
 
 document.getElementById('logout').addEventListener('click', async () => {
   try { await post('/logout', undefined, {noRedirect: true}); } catch (err) { /* the cookie is gone either way */ }
-  sessionStorage.removeItem(RETURN);
   endSession('You are logged out.');
   sessionStorage.removeItem(RETURN);
   history.replaceState(null, '', '#/login');
@@ -185,14 +193,12 @@ async function boot() {
   }
   try {
     const r = await get('/me', {noRedirect: true});
-    me = {username: r.username, is_admin: r.is_admin, quota: r.quota};
-    setCsrf(r.csrf_token);
-    await events.start(sessionAlive);
+    await begin(r, r.csrf_token);
     render(false);
   } catch (err) {
     if (err.status === 401) {
       localStorage.removeItem(HINT);
-      if (location.hash.startsWith('#/') && location.hash !== '#/login') sessionStorage.setItem(RETURN, location.hash);
+      remember();
       showLogin('Your session has expired. Log in again to go back to where you were.');
     } else {
       clear(main, h('h1', null, 'gpuaas'), errorBox(explain(err), () => location.reload()));

@@ -7,28 +7,36 @@ function actor(a) {
   return a;
 }
 
+// "Approved by admin", "admin deleted user bob", "admin added a rule".
+const by = (what) => (e) => what + ' by ' + actor(e.actor);
+const did = (what) => (e) => actor(e.actor) + ' ' + what;
+const didTo = (what) => (e) => actor(e.actor) + ' ' + what + ' ' + e.user;
+
 const TITLES = {
-  'job.submitted': (e) => 'Submitted by ' + actor(e.actor),
-  'job.approved': (e) => 'Approved by ' + actor(e.actor),
-  'job.rejected': (e) => 'Rejected by ' + actor(e.actor),
+  'job.submitted': by('Submitted'),
+  'job.approved': by('Approved'),
+  'job.rejected': by('Rejected'),
   'job.started': () => 'Started',
   'job.completed': () => 'Completed',
   'job.failed': () => 'Failed',
   'job.cancelled': (e) => (e.detail && /^cancelled by /.test(e.detail.reason || '') ?
     'Cancelled by ' + e.detail.reason.slice(13) : 'Cancelled by ' + actor(e.actor)),
   'job.expired': () => 'Expired: not approved in time',
-  'user.created': (e) => actor(e.actor) + ' created user ' + e.user,
-  'user.deleted': (e) => actor(e.actor) + ' deleted user ' + e.user,
-  'user.role': (e) => actor(e.actor) + ' changed the role of ' + e.user,
-  'quota.set': (e) => actor(e.actor) + ' set the quota of ' + e.user,
-  'quota.added': (e) => actor(e.actor) + ' granted quota to ' + e.user,
-  'rule.added': (e) => actor(e.actor) + ' added an auto-approval rule',
-  'rule.deleted': (e) => actor(e.actor) + ' deleted an auto-approval rule',
+  'user.created': didTo('created user'),
+  'user.deleted': didTo('deleted user'),
+  'user.role': didTo('changed the role of'),
+  'quota.set': didTo('set the quota of'),
+  'quota.added': didTo('granted quota to'),
+  'rule.added': did('added an auto-approval rule'),
+  'rule.deleted': did('deleted an auto-approval rule'),
 };
+
+// Every kind of event: those the event stream listens for.
+export const KINDS = Object.keys(TITLES);
 
 export function title(e) {
   const f = TITLES[e.kind];
-  return f ? f(e) : e.kind + ' by ' + actor(e.actor);
+  return (f || by(e.kind))(e);
 }
 
 const GPU_SECONDS = new Set(['reserved', 'released', 'charged', 'quota', 'set', 'add', 'amount', 'delta', 'daily_cap',

@@ -1,7 +1,6 @@
-// The audit log: admin actions (GET /api/v1/audit), oldest first within
-// the chosen period, a page of 500 at a time; new entries arrive live.
-import {get, qs, explain} from '../api.js';
-import {h, clear, table, errorBox, emptyBox} from '../dom.js';
+// The audit log, oldest first within the period; new entries arrive live.
+import {get, qs} from '../api.js';
+import {h, clear, table, emptyBox, loading} from '../dom.js';
 import {jobLink} from '../jobview.js';
 import {dateTime} from '../format.js';
 import {title, details} from '../timeline.js';
@@ -16,7 +15,7 @@ export default function auditTab(body, app) {
   const form = h('form', {class: 'toolbar', novalidate: true},
     h('label', {for: 'audit-period'}, 'Period'), period, h('label', {for: 'audit-user'}, 'User'), user,
     h('button', {type: 'submit'}, 'Show'));
-  const list = h('div', null, h('p', {class: 'loading'}, 'Loading…'));
+  const list = h('div', null, loading());
   const more = h('div', {class: 'pager'});
   body.append(form, list, more);
   let tbody = null;
@@ -44,19 +43,17 @@ export default function auditTab(body, app) {
       if (first) {
         if (!r.events.length) {
           tbody = null;
-          clear(list, emptyBox(h('p', null, 'No admin actions in this period.')));
+          clear(list, emptyBox('No admin actions in this period.'));
         } else {
           tbody = h('tbody', null, r.events.map(row));
-          const t = table('Audit log', ['#', 'When', 'What', 'About', 'Details'], [], 'audit');
-          t.querySelector('tbody').replaceWith(tbody);
-          clear(list, t);
+          clear(list, table('Audit log', ['#', 'When', 'What', 'About', 'Details'], tbody, 'audit'));
         }
       } else if (tbody) {
         tbody.append(...r.events.map(row));
       }
       clear(more, r.events.length === PAGE ? h('button', {type: 'button', onclick: () => page(false)}, 'Load more') : null);
     } catch (e) {
-      if (app.alive()) clear(list, errorBox(explain(e), () => page(true)));
+      app.fail(list, e, () => page(true));
     }
   }
 

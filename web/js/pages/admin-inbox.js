@@ -1,9 +1,7 @@
-// The approval inbox: every PENDING job (GET /api/v1/jobs?inbox=1) with the
-// owner's available quota, their GPU-hours of the last 30 days and when it
-// would start if approved now; bulk approve, bulk reject with a reason.
-// New requests appear live (job.submitted on the event stream).
+// The approval inbox (GET /api/v1/jobs?inbox=1): bulk approve and reject;
+// new requests appear live.
 import {get, post, explain} from '../api.js';
-import {h, clear, table, errorBox, emptyBox, announce, field} from '../dom.js';
+import {h, clear, table, errorBox, emptyBox, announce, field, loading} from '../dom.js';
 import {gpus, jobLink, jobName} from '../jobview.js';
 import {dateTime, duration, shortTime, when, plural} from '../format.js';
 
@@ -14,10 +12,11 @@ export default function inboxTab(body, app) {
   let jobs = [];
   let known = null; // ids seen so far, to mark new arrivals
   const fresh = new Set();
-  const list = h('div', {'aria-live': 'off'}, h('p', {class: 'loading'}, 'Loading…'));
+  const list = h('div', {'aria-live': 'off'}, loading());
   const status = h('div', {class: 'bulk-status', role: 'status'});
-  const approveBtn = h('button', {type: 'button', class: 'primary', id: 'bulk-approve'}, 'Approve selected');
-  const rejectBtn = h('button', {type: 'button', class: 'danger', id: 'bulk-reject'}, 'Reject selected');
+  // Their labels count the selection (syncButtons).
+  const approveBtn = h('button', {type: 'button', class: 'primary', id: 'bulk-approve', onclick: () => bulk('approve')});
+  const rejectBtn = h('button', {type: 'button', class: 'danger', id: 'bulk-reject', onclick: () => bulk('reject')});
   const reason = field('Reason for rejecting (optional, shown to the owner)',
     h('input', {id: 'reject-reason', maxlength: 500, autocomplete: 'off'}));
   const all = h('input', {type: 'checkbox', id: 'select-all'});
@@ -45,7 +44,7 @@ export default function inboxTab(body, app) {
     for (const id of [...selected]) if (!jobs.some((j) => j.id === id)) selected.delete(id);
     syncButtons();
     if (!jobs.length) {
-      clear(list, emptyBox(h('p', null, 'No jobs are waiting for approval.'),
+      clear(list, emptyBox('No jobs are waiting for approval.',
         h('p', {class: 'hint'}, 'New requests appear here as they are submitted.')));
       return;
     }
@@ -87,7 +86,7 @@ export default function inboxTab(body, app) {
       known = new Set([...(known || []), ...jobs.map((j) => j.id)]);
       draw();
     } catch (e) {
-      if (app.alive()) clear(list, errorBox(explain(e), load));
+      app.fail(list, e, load);
     }
   }
 
@@ -111,8 +110,6 @@ export default function inboxTab(body, app) {
       syncButtons();
     }
   }
-  approveBtn.addEventListener('click', () => bulk('approve'));
-  rejectBtn.addEventListener('click', () => bulk('reject'));
 
   app.listen((ev) => {
     if (GONE.has(ev.kind) && jobs.some((j) => j.id === ev.job_id)) {

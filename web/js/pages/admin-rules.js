@@ -1,8 +1,7 @@
-// Auto-approval rules: list, add, delete. A job that matches a rule when
-// it is submitted is approved at once (quota is still checked first).
+// Auto-approval rules: list, add, delete.
 import {get, post, del, explain} from '../api.js';
-import {h, clear, table, errorBox, emptyBox, field, setFieldError, say as sayIn} from '../dom.js';
-import {dateTime, duration, gpuTime, parseDuration} from '../format.js';
+import {h, clear, table, emptyBox, field, setFieldError, durationOf, say as sayIn, loading} from '../dom.js';
+import {dateTime, duration, gpuTime} from '../format.js';
 
 function who(r) {
   if (r.users && r.users.length) return r.users.join(', ');
@@ -11,7 +10,7 @@ function who(r) {
 
 export default function rulesTab(body, app) {
   let rules = [];
-  const list = h('div', null, h('p', {class: 'loading'}, 'Loading…'));
+  const list = h('div', null, loading());
   const msg = h('div', {role: 'status'});
   const types = h('fieldset', {class: 'types'}, h('legend', null, 'GPU types (none ticked: any)'));
   const maxCount = field('At most GPUs', h('input', {id: 'rule-count', type: 'number', min: 1, inputmode: 'numeric'}), 'Empty: any.');
@@ -31,30 +30,14 @@ export default function rulesTab(body, app) {
 
   const say = (text, bad) => sayIn(msg, text, bad);
 
-  function optDuration(f) {
-    const v = f.control.value.trim();
-    if (!v) {
-      setFieldError(f, null);
-      return undefined;
-    }
-    try {
-      const s = parseDuration(v);
-      setFieldError(f, null);
-      return s;
-    } catch (e) {
-      setFieldError(f, e.message);
-      return null;
-    }
-  }
-
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const rule = {};
     const gpuTypes = [...types.querySelectorAll('input:checked')].map((i) => i.value);
     if (gpuTypes.length) rule.gpu_types = gpuTypes;
     if (maxCount.control.value) rule.max_count = Number(maxCount.control.value);
-    const t = optDuration(maxTime);
-    const c = optDuration(cap);
+    const t = durationOf(maxTime, true);
+    const c = durationOf(cap, true);
     if (t === null || c === null) return;
     if (t) rule.max_time = t;
     if (c) rule.daily_cap = c;
@@ -80,7 +63,7 @@ export default function rulesTab(body, app) {
 
   function draw() {
     if (!rules.length) {
-      clear(list, emptyBox(h('p', null, 'No auto-approval rules: every job waits for an admin.')));
+      clear(list, emptyBox('No auto-approval rules: every job waits for an admin.'));
       return;
     }
     clear(list, table('Auto-approval rules', ['ID', 'GPU types', 'Max GPUs', 'Max time', 'Who', 'Daily cap', 'Note', 'Created', ''],
@@ -108,7 +91,7 @@ export default function rulesTab(body, app) {
       rules = (await get('/rules')).rules;
       if (app.alive()) draw();
     } catch (e) {
-      if (app.alive()) clear(list, errorBox(explain(e), load));
+      app.fail(list, e, load);
     }
   }
 

@@ -1,15 +1,14 @@
-// Usage: GPU-hours charged over the last 30 days per user and per GPU type
-// (from the jobs' final events, each with what it charged), each chart
-// with a CSV download; and every user's ledger totals (GET /api/v1/usage).
-import {get, allEvents, explain} from '../api.js';
-import {h, clear, table, errorBox} from '../dom.js';
+// Usage of the last 30 days from the jobs' final events (each says what it
+// charged), and the ledger totals.
+import {get, allEvents} from '../api.js';
+import {h, clear, table, loading} from '../dom.js';
 import {nameBars, csvLink} from '../charts.js';
 import {gpuTime, gpuHours} from '../format.js';
 
 export default function usageTab(body, app) {
-  const charts = h('div', {class: 'usage-charts'}, h('p', {class: 'loading'}, 'Loading…'));
+  const charts = h('div', {class: 'usage-charts'}, loading());
   const totals = h('section', {class: 'card', 'aria-labelledby': 'totals-h'}, h('h2', {id: 'totals-h'}, 'Ledger totals'),
-    h('p', {class: 'loading'}, 'Loading…'));
+    loading());
   body.append(charts, totals);
 
   async function load() {
@@ -38,12 +37,12 @@ export default function usageTab(body, app) {
       const card = (id, titleText, items, head, file) => h('section', {class: 'card', 'aria-labelledby': id},
         h('div', {class: 'page-head'}, h('h2', {id}, titleText),
           csvLink(file, [[head.toLowerCase().replace(' ', '_'), 'gpu_seconds', 'gpu_hours'],
-            ...items.map((i) => [i.label, i.value, gpuHours(i.value)])], 'Download CSV')),
+            ...items.map((i) => [i.label, i.value, gpuHours(i.value)])])),
         items.length ? nameBars(titleText, items, head) : h('p', {class: 'muted'}, 'Nothing charged in the last 30 days.'));
       clear(charts, card('per-user-h', 'GPU-hours per user, last 30 days', users, 'User', 'gpuaas-usage-users-30d.csv'),
         card('per-type-h', 'GPU-hours per GPU type, last 30 days', types, 'GPU type', 'gpuaas-usage-types-30d.csv'));
     } catch (e) {
-      if (app.alive()) clear(charts, errorBox(explain(e), load));
+      app.fail(charts, e, load);
     }
     try {
       const r = await get('/usage');
@@ -54,7 +53,7 @@ export default function usageTab(body, app) {
             h('td', null, gpuTime(u.charged)), h('td', null, gpuTime(u.reserved)), h('td', null, gpuTime(u.remaining)),
             h('td', {class: 'num'}, String(u.jobs_charged))))));
     } catch (e) {
-      if (app.alive()) clear(totals, errorBox(explain(e), load));
+      app.fail(totals, e, load);
     }
   }
   load();

@@ -1,19 +1,18 @@
-// Users: list (GET /api/v1/users), create, and for one user: quota set or
-// add, the admin role, delete (their live jobs are cancelled).
+// Users: list, create; quota, role and delete for one.
 import {get, post, del, explain} from '../api.js';
-import {h, clear, table, errorBox, field, setFieldError, confirmBox, say as sayIn} from '../dom.js';
-import {gpuTime, parseDuration} from '../format.js';
+import {h, clear, table, field, setFieldError, durationOf, confirmBox, say as sayIn, loading} from '../dom.js';
+import {gpuTime} from '../format.js';
 
 const NAME_RE = /^[a-z_][a-z0-9_.-]{0,31}$/;
 
 export default function usersTab(body, app) {
   let users = [];
   let chosen = null;
-  const list = h('div', null, h('p', {class: 'loading'}, 'Loading…'));
+  const list = h('div', null, loading());
   const panel = h('div', {class: 'user-panel'});
   const msg = h('div', {role: 'status', class: 'users-status'});
 
-  // ---- create ---------------------------------------------------------------------------------
+  // ---- create
   const uname = field('Username', h('input', {id: 'new-username', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'none'}),
     'Lower-case letters, digits, _ . -; up to 32 characters.');
   const upass = field('Password', h('input', {id: 'new-password', type: 'password', autocomplete: 'new-password'}));
@@ -27,22 +26,14 @@ export default function usersTab(body, app) {
   create.addEventListener('submit', async (e) => {
     e.preventDefault();
     const username = uname.control.value.trim();
-    let ok = true;
-    setFieldError(uname, NAME_RE.test(username) ? null : 'Not a valid username.');
-    ok = NAME_RE.test(username);
+    let ok = NAME_RE.test(username);
+    setFieldError(uname, ok ? null : 'Not a valid username.');
     setFieldError(upass, upass.control.value ? null : 'Enter a password.');
     ok = ok && !!upass.control.value;
-    let quota = 0;
+    const quota = durationOf(uquota, true);
+    if (!ok || quota === null) return;
     try {
-      quota = uquota.control.value.trim() ? parseDuration(uquota.control.value) : 0;
-      setFieldError(uquota, null);
-    } catch (err) {
-      setFieldError(uquota, err.message);
-      ok = false;
-    }
-    if (!ok) return;
-    try {
-      const u = await post('/users', {username, password: upass.control.value, is_admin: uadmin.checked, quota});
+      const u = await post('/users', {username, password: upass.control.value, is_admin: uadmin.checked, quota: quota || 0});
       upass.control.value = '';
       uname.control.value = '';
       say('Created user ' + u.username + ' with ' + gpuTime(u.quota.remaining) + '.');
@@ -93,14 +84,8 @@ export default function usersTab(body, app) {
       h('button', {type: 'submit'}, 'Apply'));
     quotaForm.addEventListener('submit', async (e) => {
       e.preventDefault();
-      let secs;
-      try {
-        secs = parseDuration(amount.control.value);
-        setFieldError(amount, null);
-      } catch (err) {
-        setFieldError(amount, err.message);
-        return;
-      }
+      const secs = durationOf(amount);
+      if (secs === null) return;
       try {
         const r = await post('/users/' + encodeURIComponent(u.username) + '/quota', {[mode.value]: secs});
         say('Quota of ' + u.username + ' is now ' + gpuTime(r.quota.remaining) + '.');
@@ -145,7 +130,7 @@ export default function usersTab(body, app) {
       users = (await get('/users')).users;
       if (app.alive()) draw();
     } catch (e) {
-      if (app.alive()) clear(list, errorBox(explain(e), load));
+      app.fail(list, e, load);
     }
   }
 

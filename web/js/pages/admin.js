@@ -1,7 +1,6 @@
-// Admin: the approval inbox, users, auto-approval rules, the audit log and
-// usage, as tabs. gpuaasd checks the role on every request; this only
+// The admin tabs. gpuaasd checks the role on every request; this only
 // decides what to show.
-import {h} from '../dom.js';
+import {h, errorBox} from '../dom.js';
 import inbox from './admin-inbox.js';
 import users from './admin-users.js';
 import rules from './admin-rules.js';
@@ -15,8 +14,7 @@ export default function adminPage(section, [tab], app) {
   const current = TABS.find((t) => t[0] === tab) || TABS[0];
   app.title(current[1] + ' · Admin');
   if (!app.me.is_admin) {
-    section.append(h('h1', null, 'Admin'), h('div', {class: 'error', role: 'alert'},
-      h('p', null, 'These pages are for admins. Ask an admin if you need something done.')));
+    section.append(h('h1', null, 'Admin'), errorBox('These pages are for admins. Ask an admin if you need something done.'));
     return;
   }
   section.append(h('h1', null, 'Admin'),

@@ -1,18 +1,15 @@
-// GPUs: per type total, busy and free, and a grid of the devices showing
-// which of your jobs holds each one. gpuaasd hides other users' job ids
-// from non-admins: such a device shows as busy, without a job.
-import {get, qs, explain} from '../api.js';
-import {h, add, clear, table, errorBox} from '../dom.js';
-import {jobLink, FINAL_KINDS} from '../jobview.js';
+// GPUs per type and device. gpuaasd hides other users' job ids from
+// non-admins: such a device shows as busy, without a job.
+import {get, qs} from '../api.js';
+import {h, add, clear, table, loading} from '../dom.js';
+import {jobLink, QUEUE_KINDS} from '../jobview.js';
 
 export default function gpusPage(section, params, app) {
   app.title('GPUs');
-  const body = h('div', null, h('p', {class: 'loading'}, 'Loading…'));
-  const refresh = h('button', {type: 'button'}, 'Refresh');
-  add(section, h('div', {class: 'page-head'}, h('h1', null, 'GPUs'), refresh),
+  const body = h('div', null, loading());
+  add(section, h('div', {class: 'page-head'}, h('h1', null, 'GPUs'), h('button', {type: 'button', onclick: () => load()}, 'Refresh')),
     app.me.is_admin ? null : h('p', {class: 'hint'}, 'Your jobs update live; other users\' jobs are not announced to you, so Refresh shows their latest.'),
     body);
-  refresh.addEventListener('click', () => load());
 
   function tile(d, mine) {
     let state;
@@ -20,7 +17,7 @@ export default function gpusPage(section, params, app) {
     if (!d.busy) {
       state = 'free';
       cls = 'free';
-    } else if (d.job !== null && d.job !== undefined && mine.has(d.job)) {
+    } else if (mine.has(d.job)) {
       state = h('span', null, 'your job ', jobLink(d.job));
       cls = 'mine';
     } else if (d.job !== null && d.job !== undefined) {
@@ -55,10 +52,10 @@ export default function gpusPage(section, params, app) {
             h('h3', null, t.type + ' ', h('span', {class: 'muted'}, t.free + ' of ' + t.total + ' free')),
             h('ul', {class: 'devices', 'aria-label': t.type + ' devices'}, t.devices.map((d) => tile(d, mine)))))));
     } catch (e) {
-      if (app.alive()) clear(body, errorBox(explain(e), load));
+      app.fail(body, e, load);
     }
   }
 
-  app.on((ev) => ev.kind === 'resync' || ev.kind === 'job.started' || FINAL_KINDS.has(ev.kind), load, 150);
+  app.on((ev) => ev.kind === 'resync' || QUEUE_KINDS.has(ev.kind), load, 150);
   load();
 }

@@ -1,13 +1,12 @@
-// One job: every field, a timeline of its events (GET /api/v1/events?job=ID,
-// then live from the stream), its output with follow, and cancel.
+// One job: its fields, its events (then live from the stream), its output, cancel.
 import {get, post, allEvents, explain} from '../api.js';
-import {h, clear, errorBox, announce, confirmBox} from '../dom.js';
+import {h, clear, errorBox, announce, confirmBox, loading} from '../dom.js';
 import {argvView, badge, isLive, jobName, orderedFetch} from '../jobview.js';
 import {dateTime, duration, gpuTime, when} from '../format.js';
 import {title as eventTitle, details} from '../timeline.js';
 
 const FIELDS = [
-  ['id', 'ID'], ['name', 'Name'], ['owner', 'Owner'], ['status', 'State', (v) => badge(v)], ['reason', 'Reason'],
+  ['id', 'ID'], ['name', 'Name'], ['owner', 'Owner'], ['status', 'State', badge], ['reason', 'Reason'],
   ['gpu_type', 'GPU type'], ['gpu_count', 'GPUs'], ['time_limit', 'Time limit', duration],
   ['weight', 'Weight'], ['command', 'Command', argvView], ['created_at', 'Submitted', dateTime],
   ['estimated_start', 'Estimated start', (v) => (v ? when(v) : '—')], ['approved_at', 'Approved', dateTime],
@@ -22,7 +21,7 @@ export default function jobPage(section, [idText], app) {
   const heading = h('h1', null, 'Job ' + id);
   const stateEl = h('span', {class: 'head-badge'});
   const actions = h('div', {class: 'actions'});
-  const fields = h('div', {class: 'job-fields'}, h('p', {class: 'loading'}, 'Loading…'));
+  const fields = h('div', {class: 'job-fields'}, loading());
   const timeline = h('ol', {class: 'timeline', 'aria-label': 'Events of job ' + id});
   const seen = new Set();
   const logPre = h('pre', {class: 'log', tabindex: 0, role: 'log', 'aria-label': 'Output of job ' + id});
@@ -86,7 +85,7 @@ export default function jobPage(section, [idText], app) {
       h('ul', {class: 'detail'}, details(e.detail).filter(([k]) => k !== 'seq').map(([k, v]) => h('li', null, k + ': ' + v)))));
   }
 
-  // ---- output: a long poll; with follow=1 the gateway answers when the job writes or ends --------
+  // Output: a long poll (follow=1 answers when the job writes or ends).
   let offset = 0;
   let pumping = false;
   const leaving = new AbortController(); // the waiting request ends with the page
@@ -122,11 +121,9 @@ export default function jobPage(section, [idText], app) {
       pumping = false;
     }
   }
-  follow.addEventListener('change', () => {
-    if (follow.checked) pump();
-  });
+  follow.onchange = () => follow.checked && pump();
 
-  // ---- loading and live updates ---------------------------------------------------------------
+  // ---- loading and live updates
   const fetchJob = orderedFetch((jid) => get('/jobs/' + jid).catch(() => null));
   async function load() {
     try {
@@ -146,9 +143,9 @@ export default function jobPage(section, [idText], app) {
       if (app.alive()) timeline.append(h('li', null, errorBox(explain(e))));
     }
   }
-  const loading = load();
+  const loaded = load();
   app.listen(async (ev) => {
-    await loading;
+    await loaded;
     if (!app.alive() || !job) return;
     if (ev.kind === 'resync') {
       load();

@@ -1,10 +1,8 @@
-// My jobs: the caller's jobs, newest first, 50 a page (paged with
-// before_id, so 10,000 jobs cost what 50 do), filtered by state, and kept
-// current by the event stream: a new job appears at the top, a changed
-// one is replaced in place. Nothing polls.
-import {get, qs, explain} from '../api.js';
-import {h, clear, table, errorBox, emptyBox, announce} from '../dom.js';
-import {badge, gpus, jobLink, jobName, orderedFetch, STATES, FINAL_KINDS} from '../jobview.js';
+// My jobs, 50 a page: paged with before_id, so 10,000 jobs cost what 50
+// do. The event stream keeps the page current; nothing polls.
+import {get, qs} from '../api.js';
+import {h, clear, table, emptyBox, announce, loading} from '../dom.js';
+import {badge, gpus, jobLink, jobName, orderedFetch, STATES, QUEUE_KINDS} from '../jobview.js';
 import {duration, dateTime, shortTime} from '../format.js';
 
 const PAGE = 50;
@@ -13,13 +11,7 @@ const FILTERS = [['', 'All states'], ['PENDING,APPROVED,RUNNING', 'Live: pending
 // The before_id of each page before the current one (per filter), for "Newer".
 const trail = {filter: null, stack: []};
 
-function hashFor(state, before) {
-  const p = new URLSearchParams();
-  if (state) p.set('state', state);
-  if (before) p.set('before', before);
-  const s = p.toString();
-  return '#/jobs' + (s ? '?' + s : '');
-}
+const hashFor = (state, before) => '#/jobs' + qs({state, before});
 
 export default function jobsPage(section, params, app) {
   app.title('My jobs');
@@ -34,13 +26,10 @@ export default function jobsPage(section, params, app) {
   const rows = new Map(); // id -> {job, tr}
   let tbody = null;
   let next = null;
-  const body = h('div', {class: 'jobs-body', 'aria-busy': 'true'}, h('p', {class: 'loading'}, 'Loading your jobs…'));
+  const body = h('div', {class: 'jobs-body', 'aria-busy': 'true'}, loading('Loading your jobs…'));
   const pager = h('nav', {class: 'pager', 'aria-label': 'Pages of jobs'});
-  const select = h('select', {id: 'jobs-state'},
+  const select = h('select', {id: 'jobs-state', onchange: () => { location.hash = hashFor(select.value, null); }},
     FILTERS.map(([v, t]) => h('option', {value: v, selected: v === state}, t)));
-  select.addEventListener('change', () => {
-    location.hash = hashFor(select.value, null);
-  });
 
   section.append(
     h('div', {class: 'page-head'},
@@ -50,8 +39,8 @@ export default function jobsPage(section, params, app) {
       h('span', {class: 'hint'}, 'Updates live as your jobs change.')),
     body, pager);
 
-  function row(job) {
-    return h('tr', {'data-job-id': job.id, 'data-status': job.status},
+  function row(job, changed) {
+    return h('tr', {'data-job-id': job.id, 'data-status': job.status, class: changed && 'changed'},
       h('td', {class: 'num', 'data-label': 'ID'}, jobLink(job.id)),
       h('td', {class: 'name', 'data-label': 'Name'}, jobName(job)),
       h('td', {'data-label': 'GPUs'}, gpus(job)),
@@ -78,9 +67,9 @@ export default function jobsPage(section, params, app) {
   }
 
   function emptyState() {
-    if (before) return emptyBox(h('p', null, 'No older jobs.'));
-    if (wanted) return emptyBox(h('p', null, 'You have no jobs in this state.'), h('a', {href: '#/jobs'}, 'Show all jobs'));
-    return emptyBox(h('p', null, 'You have no jobs yet.'), h('a', {class: 'button primary', href: '#/submit'}, 'Submit your first job'));
+    if (before) return emptyBox('No older jobs.');
+    if (wanted) return emptyBox('You have no jobs in this state.', h('a', {href: '#/jobs'}, 'Show all jobs'));
+    return emptyBox('You have no jobs yet.', h('a', {class: 'button primary', href: '#/submit'}, 'Submit your first job'));
   }
 
   function drawTable() {
@@ -90,9 +79,7 @@ export default function jobsPage(section, params, app) {
       return;
     }
     tbody = h('tbody', null, [...rows.values()].map((r) => r.tr));
-    const t = table('My jobs', ['ID', 'Name', 'GPUs', 'Time limit', 'State', 'Reason', 'Submitted'], [], 'jobs stack');
-    t.querySelector('tbody').replaceWith(tbody);
-    clear(body, t);
+    clear(body, table('My jobs', ['ID', 'Name', 'GPUs', 'Time limit', 'State', 'Reason', 'Submitted'], tbody, 'jobs stack'));
   }
 
   async function load() {
@@ -107,7 +94,7 @@ export default function jobsPage(section, params, app) {
       drawPager();
       performance.mark('gpuaas-jobs-ready');
     } catch (e) {
-      if (app.alive()) clear(body, errorBox(explain(e), load));
+      app.fail(body, e, load);
     } finally {
       body.setAttribute('aria-busy', 'false');
     }
@@ -118,8 +105,7 @@ export default function jobsPage(section, params, app) {
     const fits = !wanted || wanted.includes(job.status);
     if (have) {
       if (fits) {
-        const tr = row(job);
-        tr.classList.add('changed');
+        const tr = row(job, true);
         have.tr.replaceWith(tr);
         rows.set(job.id, {job, tr});
       } else {
@@ -132,8 +118,7 @@ export default function jobsPage(section, params, app) {
     }
     const newest = Math.max(0, ...rows.keys());
     if (!fits || before || job.id < newest) return;
-    const tr = row(job);
-    tr.classList.add('changed');
+    const tr = row(job, true);
     const entries = [[job.id, {job, tr}], ...rows.entries()];
     rows.clear();
     for (const [id, r] of entries.slice(0, PAGE)) rows.set(id, r);
@@ -163,9 +148,9 @@ export default function jobsPage(section, params, app) {
   }
   app.onLeave(() => clearTimeout(waitingTimer));
 
-  const loading = load();
+  const loaded = load();
   app.listen(async (ev) => {
-    await loading;
+    await loaded;
     if (!app.alive()) return;
     if (ev.kind === 'resync') {
       load();
@@ -174,6 +159,6 @@ export default function jobsPage(section, params, app) {
     if (!ev.kind.startsWith('job.') || !ev.job_id || ev.user !== app.me.username) return;
     lastSeen = ev.seq;
     fetchJob(ev.job_id, ev.seq, (job) => app.alive() && upsert(job));
-    if (ev.kind === 'job.started' || FINAL_KINDS.has(ev.kind)) refreshWaiting(ev.job_id);
+    if (QUEUE_KINDS.has(ev.kind)) refreshWaiting(ev.job_id);
   });
 }

@@ -1,5 +1,4 @@
-// The login page: POST /api/v1/login, which sets the session cookie and
-// returns the CSRF token. Errors say what to do.
+// The login page: the session cookie, and the CSRF token.
 import {post, ApiError, explain} from '../api.js';
 import {h, add, field} from '../dom.js';
 

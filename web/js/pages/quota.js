@@ -1,8 +1,7 @@
-// Quota: remaining / reserved / available as a gauge, and the GPU-hours
-// charged to you per day over the last 30 days, from your jobs' final
-// events (GET /api/v1/events with since_time; each carries what it charged).
+// Quota, and GPU-hours per day from your jobs' final events (each says
+// what it charged).
 import {get, allEvents, explain} from '../api.js';
-import {h, clear, errorBox} from '../dom.js';
+import {h, clear, errorBox, loading} from '../dom.js';
 import {gauge, dayBars, lastDays, dayKey} from '../charts.js';
 import {gpuTime} from '../format.js';
 
@@ -10,9 +9,9 @@ const ENDS = 'job.completed,job.failed,job.cancelled';
 
 export default function quotaPage(section, params, app) {
   app.title('Quota');
-  const top = h('div', {class: 'quota-top card'}, h('p', {class: 'loading'}, 'Loading…'));
-  const chart = h('section', {class: 'card', 'aria-labelledby': 'usage-h'},
-    h('h2', {id: 'usage-h'}, 'Your GPU-hours, last 30 days'), h('p', {class: 'loading'}, 'Loading…'));
+  const top = h('div', {class: 'quota-top card'}, loading());
+  const heading = () => h('h2', {id: 'usage-h'}, 'Your GPU-hours, last 30 days');
+  const chart = h('section', {class: 'card', 'aria-labelledby': 'usage-h'}, heading(), loading());
   section.append(h('h1', null, 'Quota'), top, chart);
 
   async function loadQuota() {
@@ -31,7 +30,7 @@ export default function quotaPage(section, params, app) {
           h('dd', {'data-field': 'available'}, gpuTime(q.available))),
         h('p', {class: 'hint'}, 'A job reserves GPUs × time limit when submitted; when it ends it is charged for the time it ran and the rest is released.'));
     } catch (e) {
-      if (app.alive()) clear(top, errorBox(explain(e), loadQuota));
+      app.fail(top, e, loadQuota);
     }
   }
 
@@ -49,10 +48,10 @@ export default function quotaPage(section, params, app) {
         const k = dayKey(e.at);
         if (sums.has(k)) sums.set(k, sums.get(k) + c);
       }
-      clear(chart, h('h2', {id: 'usage-h'}, 'Your GPU-hours, last 30 days'),
+      clear(chart, heading(),
         dayBars('GPU-hours charged per day', days.map((d) => ({...d, value: sums.get(d.key)}))));
     } catch (e) {
-      if (app.alive()) clear(chart, h('h2', {id: 'usage-h'}, 'Your GPU-hours, last 30 days'), errorBox(explain(e), loadUsage));
+      if (app.alive()) clear(chart, heading(), errorBox(explain(e), loadUsage));
     }
   }
 

@@ -1,16 +1,12 @@
-// Submit: GPU type (with free counts), count, time, name and command; the
-// command is split into argv as a shell would, and shown as it will run.
-// As you type, a dry run (POST /api/v1/jobs with dry_run) shows the
-// reservation, the quota left after it, whether a rule approves it at
-// once and when it would start, or the error the real submit would get.
+// Submit. The command is split into argv as a shell would and shown as it
+// will run; as you type, a dry run shows the cost or the real submit's error.
 import {get, post, explain} from '../api.js';
-import {h, clear, field, setFieldError, announce} from '../dom.js';
-import {argvView, jobLink, badge, FINAL_KINDS} from '../jobview.js';
-import {duration, gpuTime, parseDuration, splitArgs, when} from '../format.js';
+import {h, clear, field, setFieldError, durationOf, announce, errorBox} from '../dom.js';
+import {argvView, jobLink, badge, QUEUE_KINDS} from '../jobview.js';
+import {duration, gpuTime, splitArgs, when} from '../format.js';
 
 export default function submitPage(section, params, app) {
   app.title('Submit a job');
-  let gpuList = [];
   const type = field('GPU type', h('select', {name: 'gpu_type'}, h('option', {value: ''}, 'Loading…')));
   const count = field('GPUs', h('input', {name: 'gpu_count', type: 'number', min: 1, value: '1', inputmode: 'numeric'}));
   const time = field('Time limit', h('input', {name: 'time_limit', value: '1h', autocomplete: 'off', spellcheck: 'false'}),
@@ -45,13 +41,8 @@ export default function submitPage(section, params, app) {
       setFieldError(count, null);
       body.gpu_count = n;
     }
-    try {
-      body.time_limit = parseDuration(time.control.value);
-      setFieldError(time, null);
-    } catch (e) {
-      setFieldError(time, e.message);
-      ok = false;
-    }
+    body.time_limit = durationOf(time);
+    if (body.time_limit === null) ok = false;
     if (name.control.value) body.name = name.control.value;
     try {
       const argv = splitArgs(cmd.control.value);
@@ -109,19 +100,15 @@ export default function submitPage(section, params, app) {
   form.addEventListener('input', schedule);
   form.addEventListener('change', schedule);
 
-  function drawTypes() {
-    const keep = type.control.value;
-    clear(type.control, gpuList.map((g) => h('option', {value: g.type, selected: g.type === keep},
-      g.type + ' — ' + g.free + ' of ' + g.total + ' free')));
-    const g = gpuList.find((x) => x.type === type.control.value);
-    if (g) count.control.max = String(g.total);
-  }
-
   async function loadGpus() {
     try {
-      gpuList = (await get('/gpus')).gpus;
+      const gpus = (await get('/gpus')).gpus;
       if (!app.alive()) return;
-      drawTypes();
+      const keep = type.control.value;
+      clear(type.control, gpus.map((g) => h('option', {value: g.type, selected: g.type === keep},
+        g.type + ' — ' + g.free + ' of ' + g.total + ' free')));
+      const g = gpus.find((x) => x.type === type.control.value);
+      if (g) count.control.max = String(g.total);
       schedule();
     } catch (e) {
       if (app.alive()) clear(type.control, h('option', {value: ''}, 'unavailable: ' + explain(e)));
@@ -142,15 +129,14 @@ export default function submitPage(section, params, app) {
       announce('Submitted job ' + job.id + ', ' + job.status + '.');
       schedule();
     } catch (err) {
-      clear(result, h('div', {class: 'error', role: 'alert'}, h('p', null, 'Not submitted: ' + explain(err))));
+      clear(result, errorBox('Not submitted: ' + explain(err)));
     } finally {
       button.disabled = false;
     }
   });
 
-  // Free counts change when jobs start and end; quota and rules change the preview.
-  app.on((ev) => ev.kind === 'resync' || ev.kind === 'job.started' || FINAL_KINDS.has(ev.kind) ||
-    /^(quota|rule)\./.test(ev.kind), loadGpus);
+  // Free counts change as jobs start and end; quota and rules change the preview.
+  app.on((ev) => ev.kind === 'resync' || QUEUE_KINDS.has(ev.kind) || /^(quota|rule)\./.test(ev.kind), loadGpus);
   request();
   loadGpus();
 }
