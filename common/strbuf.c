@@ -73,7 +73,7 @@ void strbuf_addc(struct strbuf *b, char c)
 	strbuf_add(b, &c, 1);
 }
 
-void strbuf_add_int(struct strbuf *b, int64_t v)
+char *strbuf_put_int(char *o, int64_t v)
 {
 	/* By hand: snprintf showed up in the list path's profile. */
 	char tmp[24];
@@ -85,7 +85,16 @@ void strbuf_add_int(struct strbuf *b, int64_t v)
 	} while (u);
 	if (v < 0)
 		*--p = '-';
-	strbuf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+	size_t n = (size_t)(tmp + sizeof tmp - p);
+	memcpy(o, p, n);
+	return o + n;
+}
+
+void strbuf_add_int(struct strbuf *b, int64_t v)
+{
+	char *o = strbuf_room(b, STRBUF_INT_MAX);
+	if (o)
+		strbuf_commit(b, strbuf_put_int(o, v));
 }
 
 /* Bytes a JSON string cannot hold as they are: controls, DEL, '"', '\\'. */
@@ -114,17 +123,12 @@ static char *escape_byte(char *o, unsigned char c)
 	return o;
 }
 
-void strbuf_add_json_str(struct strbuf *b, const char *s)
+char *strbuf_put_json_str(char *o, const char *s, size_t n)
 {
 	if (!s) {
-		strbuf_add(b, "null", 4);
-		return;
+		memcpy(o, "null", 4);
+		return o + 4;
 	}
-	size_t n = strlen(s);
-	/* Worst case every byte becomes \u00XX. */
-	if (!grow(b, n * 6 + 2))
-		return;
-	char *o = b->data + b->len;
 	*o++ = '"';
 	/* Runs that need no escape (nearly everything) are copied whole. */
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
@@ -138,6 +142,13 @@ void strbuf_add_json_str(struct strbuf *b, const char *s)
 			o = escape_byte(o, *p++);
 	}
 	*o++ = '"';
-	b->len = (size_t)(o - b->data);
-	b->data[b->len] = '\0';
+	return o;
+}
+
+void strbuf_add_json_str(struct strbuf *b, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	char *o = strbuf_room(b, STRBUF_JSON_STR_MAX(n));
+	if (o)
+		strbuf_commit(b, strbuf_put_json_str(o, s, n));
 }

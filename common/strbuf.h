@@ -22,6 +22,13 @@ void strbuf_add(struct strbuf *b, const char *s, size_t n);
  * strbuf_commit: one capacity check for a run of small writes. */
 char *strbuf_room(struct strbuf *b, size_t extra);
 void strbuf_commit(struct strbuf *b, char *end);
+/* Writers into room taken with strbuf_room; each returns the end of what
+ * it wrote. At most STRBUF_INT_MAX bytes for an integer; for a JSON string
+ * of n bytes (quotes and escapes, or null for NULL), STRBUF_JSON_STR_MAX(n). */
+#define STRBUF_INT_MAX 21
+#define STRBUF_JSON_STR_MAX(n) ((n) * 6 + 2 + 4)
+char *strbuf_put_int(char *o, int64_t v);
+char *strbuf_put_json_str(char *o, const char *s, size_t n);
 void strbuf_adds(struct strbuf *b, const char *s);
 void strbuf_addc(struct strbuf *b, char c);
 void strbuf_add_int(struct strbuf *b, int64_t v);

@@ -198,25 +198,34 @@ void job_write(struct strbuf *b, struct daemon *d, const struct job_row *j)
  * status, created_at], what gpuctl's table shows. */
 void brief_write(struct strbuf *b, const struct job_row *row)
 {
-	const char *strs[] = {row->name, row->owner, row->gpu_type};
-	const int64_t nums[] = {row->gpu_count, row->time_limit};
-	strbuf_addc(b, '[');
-	strbuf_add_int(b, row->id);
-	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-		strbuf_addc(b, ',');
-		strbuf_add_json_str(b, strs[i]);
+	/* One capacity check per row: a 10,000-row list spent a fifth of its
+	 * time in per-field appends. */
+	const char *strs[] = {row->name, row->owner, row->gpu_type, row->status};
+	size_t lens[4], room = 8 + 4 * STRBUF_INT_MAX;
+	for (size_t i = 0; i < 4; i++) {
+		lens[i] = strs[i] ? strlen(strs[i]) : 0;
+		room += STRBUF_JSON_STR_MAX(lens[i]) + 1;
 	}
-	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-		strbuf_addc(b, ',');
-		strbuf_add_int(b, nums[i]);
+	char *o = strbuf_room(b, room);
+	if (!o)
+		return;
+	*o++ = '[';
+	o = strbuf_put_int(o, row->id);
+	for (size_t i = 0; i < 3; i++) {
+		*o++ = ',';
+		o = strbuf_put_json_str(o, strs[i], lens[i]);
 	}
-	strbuf_addc(b, ',');
-	strbuf_add_json_str(b, row->status);
-	strbuf_addc(b, ',');
-	strbuf_add_int(b, row->created_at);
-	strbuf_addc(b, ']');
+	*o++ = ',';
+	o = strbuf_put_int(o, row->gpu_count);
+	*o++ = ',';
+	o = strbuf_put_int(o, row->time_limit);
+	*o++ = ',';
+	o = strbuf_put_json_str(o, strs[3], lens[3]);
+	*o++ = ',';
+	o = strbuf_put_int(o, row->created_at);
+	*o++ = ']';
+	strbuf_commit(b, o);
 }
-
 
 struct job_read {
 	struct op_ctx *ctx;

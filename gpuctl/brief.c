@@ -20,6 +20,17 @@ static bool lit(char **p, const char *s)
 	return true;
 }
 
+/* One punctuation character: lit without strlen and strncmp, which were
+ * an eighth of a 10,000-row list. */
+static bool ch(char **p, char c)
+{
+	skip_ws(p);
+	if (**p != c)
+		return false;
+	(*p)++;
+	return true;
+}
+
 static bool parse_int(char **p, int64_t *out)
 {
 	skip_ws(p);
@@ -144,14 +155,14 @@ int brief_parse(char *text, struct brief_row **rows, size_t *n, size_t *cap, int
 			}
 			struct brief_row *r = &(*rows)[*n];
 			r->started_at = 0;
-			if (!lit(&p, "[") || !parse_int(&p, &r->id) || !lit(&p, ",") || !parse_str(&p, &r->name) ||
-			    !lit(&p, ",") || !parse_str(&p, &r->owner) || !lit(&p, ",") || !parse_str(&p, &r->type) ||
-			    !lit(&p, ",") || !parse_int(&p, &r->count) || !lit(&p, ",") || !parse_int(&p, &r->time_limit) ||
-			    !lit(&p, ",") || !parse_str(&p, &r->status) || !lit(&p, ",") ||
-			    !parse_int(&p, &r->created_at) || !lit(&p, "]"))
+			if (!ch(&p, '[') || !parse_int(&p, &r->id) || !ch(&p, ',') || !parse_str(&p, &r->name) ||
+			    !ch(&p, ',') || !parse_str(&p, &r->owner) || !ch(&p, ',') || !parse_str(&p, &r->type) ||
+			    !ch(&p, ',') || !parse_int(&p, &r->count) || !ch(&p, ',') || !parse_int(&p, &r->time_limit) ||
+			    !ch(&p, ',') || !parse_str(&p, &r->status) || !ch(&p, ',') ||
+			    !parse_int(&p, &r->created_at) || !ch(&p, ']'))
 				return -1;
 			(*n)++;
-			if (lit(&p, ","))
+			if (ch(&p, ','))
 				continue;
 			break;
 		}

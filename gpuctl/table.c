@@ -55,6 +55,22 @@ static uint32_t measure(const char *s, size_t *len, bool *control)
 	return w;
 }
 
+/* measure, copying the len bytes of s to d (then a NUL) on the way. */
+static uint32_t copy_measure(char *d, const char *s, size_t len, bool *control)
+{
+	uint32_t w = 0;
+	bool ctl = false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		d[i] = (char)c;
+		w += (c & 0xc0) != 0x80;
+		ctl |= c < 0x20 || c == 0x7f;
+	}
+	d[len] = '\0';
+	*control = ctl;
+	return w;
+}
+
 /* s with control characters written as escapes (\n, \t, \x1b), in the arena. */
 static const char *escaped(struct table *t, const char *s, size_t len, size_t *out_len)
 {
@@ -95,15 +111,23 @@ static void add_cell(struct table *t, const char *s, bool copy)
 	bool control;
 	if (!s || !*s)
 		s = "-", copy = false;
-	uint32_t w = measure(s, &len, &control);
+	uint32_t w;
+	if (copy) {
+		/* Copied and measured in one pass; escaped afterwards if needed. */
+		len = strlen(s);
+		char *d = arena_take(t, len + 1);
+		if (!d) {
+			t->failed = true;
+			return;
+		}
+		w = copy_measure(d, s, len, &control);
+		s = d;
+	} else {
+		w = measure(s, &len, &control);
+	}
 	if (control) {
 		s = escaped(t, s, len, &len);
 		w = s ? measure(s, &len, &control) : 0;
-	} else if (copy) {
-		char *d = arena_take(t, len + 1);
-		if (d)
-			memcpy(d, s, len + 1);
-		s = d;
 	}
 	if (!s) {
 		t->failed = true;
@@ -161,25 +185,30 @@ size_t table_rows(const struct table *t)
 	return t->ncols ? t->ncells / (size_t)t->ncols : 0;
 }
 
+/* n spaces at w. Cells are narrow: a loop beats a memset call here. */
+static char *pad(char *w, size_t n)
+{
+	while (n--)
+		*w++ = ' ';
+	return w;
+}
+
 /* Writes one cell padded to width at *w; the last column gets no trailing
  * spaces. */
 static char *put_cell(char *w, const struct table_cell *c, size_t width, bool right, bool last, bool colour)
 {
-	const char *col = colour ? fmt_colour_start((enum colour)c->colour) : "";
-	if (right) {
-		memset(w, ' ', width - c->width);
-		w += width - c->width;
-	}
+	const char *col = colour && c->colour ? fmt_colour_start((enum colour)c->colour) : "";
+	if (right)
+		w = pad(w, width - c->width);
 	if (*col)
 		w = stpcpy(w, col);
-	memcpy(w, c->s, c->len);
+	for (uint32_t i = 0; i < c->len; i++)
+		w[i] = c->s[i];
 	w += c->len;
 	if (*col)
 		w = stpcpy(w, "\033[0m");
-	if (!right && !last) {
-		memset(w, ' ', width - c->width);
-		w += width - c->width;
-	}
+	if (!right && !last)
+		w = pad(w, width - c->width);
 	return w;
 }
 
@@ -214,7 +243,7 @@ int table_print(struct table *t, FILE *out, bool colour)
 		const struct table_cell *row = r == 0 ? head : &t->cells[(r - 1) * (size_t)t->ncols];
 		for (int i = 0; i < t->ncols; i++) {
 			if (i > 0)
-				w = stpcpy(w, "  ");
+				w = pad(w, 2);
 			w = put_cell(w, &row[i], width[i], t->right[i], i == t->ncols - 1, colour && r > 0);
 		}
 		*w++ = '\n';
