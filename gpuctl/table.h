@@ -3,8 +3,8 @@
  * outlives the table) or copied into the table's arena; control
  * characters are written as escapes such as \n so that a row stays one
  * line; widths are counted in characters, once, when a cell is added. The
- * whole table is written with one fwrite: at 10,000 rows this is most of
- * `gpuctl list`'s own time. */
+ * table is written in 64 KiB chunks. table_print_rows streams a table from a
+ * row source instead, storing no cells (gpuctl list at 10,000 rows). */
 #ifndef GPUAAS_GPUCTL_TABLE_H
 #define GPUAAS_GPUCTL_TABLE_H
 
@@ -56,6 +56,14 @@ size_t table_rows(const struct table *t);
 /* Writes the header and rows to out (colour: wrap coloured cells in
  * escapes). 0, or -1 when an allocation failed. */
 int table_print(struct table *t, FILE *out, bool colour);
+/* Fills the cells of row r for table_print_rows: ncols texts (valid until
+ * the next call; NULL or "" is shown as "-") and their colours. */
+typedef void (*table_row_fn)(void *arg, size_t r, const char **texts, enum colour *colours);
+/* Writes the header and rows rows of a table that stores nothing: fill is
+ * called twice per row, once to size the columns and once to write. For
+ * long lists, where a cell array and its copies would be megabytes. t only
+ * gives the heads and alignment. 0, or -1 when an allocation failed. */
+int table_print_rows(struct table *t, size_t rows, table_row_fn fill, void *arg, FILE *out, bool colour);
 /* Frees the table. */
 void table_free(struct table *t);
 
