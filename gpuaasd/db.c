@@ -614,10 +614,13 @@ fail:
  * temporary file past 64 KiB by default. A submit touches about fifteen
  * pages (the job row, its indexes, its event and the user's reservation),
  * just over that, so every submit paid ~15 pwrite calls to a file that is
- * never read. Hold statement journals in memory up to 4 MiB; a bulk request
- * larger than that still spills. This is process-wide and must come before
- * SQLite initialises, so it is set once, before the first open. */
-#define STMT_JOURNAL_SPILL (4 << 20)
+ * never read. Hold statement journals in memory up to 1 MiB; a bulk request
+ * larger than that still spills. SQLite allocates an in-memory journal in
+ * chunks of this size, so it must stay below the malloc mmap threshold that
+ * main.c sets (4 MiB): at 4 MiB each request got a fresh mmap and submits
+ * ran at half speed. This is process-wide and must come before SQLite
+ * initialises, so it is set once, before the first open. */
+#define STMT_JOURNAL_SPILL (1 << 20)
 
 static int configure_sqlite(char *err, size_t errlen)
 {

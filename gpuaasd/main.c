@@ -39,8 +39,9 @@ static int configure(struct daemon *d, int argc, char **argv, char *err, size_t 
  * large with a fresh mmap each time, so every such reply paid a page fault
  * per 4 KiB (about 2.5 µs each on our VMs: 0.5 ms of a 10,000-row list).
  * From the heap, and with up to 2 MiB of free heap kept rather than given
- * back, the same pages serve the next reply. Only a speed setting: if it
- * is refused, say so and go on. */
+ * back, the same pages serve the next reply. Blocks allocated per request
+ * must stay under this threshold (SQLite's statement journal chunk, db.c).
+ * Only a speed setting: if it is refused, say so and go on. */
 static void tune_malloc(void)
 {
 	if (mallopt(M_MMAP_THRESHOLD, 4 << 20) != 1 || mallopt(M_TRIM_THRESHOLD, 2 << 20) != 1)
