@@ -6,7 +6,8 @@
  * own (parked.h); at most --max-sse-clients at once, the event streams'
  * cap counted apart: more get 503 with Retry-After. A client that hangs up
  * while its follow waits is closed at once, with that connection; gpuaasd
- * going away (a restart) answers 502. Without follow the route is an
+ * stopping cleanly answers 503 (it ends parked calls UNAVAILABLE), dying
+ * or hanging 502. Without follow the route is an
  * ordinary call on the pool. */
 #ifndef GPUAAS_WEB_FOLLOW_H
 #define GPUAAS_WEB_FOLLOW_H

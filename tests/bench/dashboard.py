@@ -41,7 +41,7 @@ new MutationObserver(() => {
 def web_size():
     raw = packed = 0
     for p in (ROOT / "web").rglob("*"):
-        if p.is_file() and p.name != "meson.build":
+        if p.is_file() and p.suffix in (".html", ".css", ".js"):  # the goal counts the app's HTML, CSS and JS
             data = p.read_bytes()
             raw, packed = raw + len(data), packed + len(gzip.compress(data))
     return raw, packed

@@ -53,6 +53,7 @@ TMP=$(mktemp -d /tmp/gpuaas-peers.XXXXXX)
 SLURM_DIR=$(mktemp -d /tmp/gpuaas-peers-slurm.XXXXXX)
 DPID=; WPID=
 cleanup() {
+  set +e # a daemon that already exited must not cut the cleanup short
   [ -n "$WPID" ] && kill "$WPID" 2>/dev/null
   [ -n "$DPID" ] && kill "$DPID" 2>/dev/null
   wait 2>/dev/null

@@ -435,6 +435,27 @@ def test_job_detail_timeline_logs_follow_and_cancel(site, user):
     user.wait_text(".head-badge", "COMPLETED")
     user.shot("job-logs")
 
+    # The job starts while the page's first read of its output is still under
+    # way (held back 2 s by a wrapper around fetch): the page goes on to
+    # follow once that read answers, without waiting for another event.
+    jid = site.submit(site.alice, ["sh", "-c", "for i in 1 2 3 4 5 6 7 8; do echo step $i; sleep 0.5; done"],
+                      name="late")
+    user.d.execute_script("""
+      const real = window.fetch;
+      let held = false;
+      window.fetch = (url, opts) => {
+        const p = real(url, opts);
+        if (held || !String(url).includes('/logs')) return p;
+        held = true;
+        return p.then((r) => new Promise((ok) => setTimeout(() => ok(r), 2000)));
+      };
+      location.hash = '#/jobs/' + arguments[0];""", jid)
+    user.wait_text("h1", "late")
+    api(site, "POST", "/jobs/%d/approve" % jid, token=site.admin)
+    user.wait_text("pre.log", "step 2", timeout=8)
+    assert "step 8" not in user.text("pre.log")   # followed while the job ran
+    user.wait_text(".log-status", "End of output", timeout=8)
+
     # Cancel a running job from its page: the state follows live.
     jid = site.submit(site.alice, ["sleep", "60"], name="to-cancel")
     api(site, "POST", "/jobs/%d/approve" % jid, token=site.admin)

@@ -3,15 +3,10 @@
 import {h, svg, table} from './dom.js';
 import {dateTime, duration, gpuHours} from './format.js';
 
+// A path along the upper half circle from angle from to angle to, in [0, 1] left to right.
 function arc(cx, cy, r, from, to) {
-  // Angles in [0, 1] along the upper half circle, left to right.
-  const a0 = Math.PI * (1 - from);
-  const a1 = Math.PI * (1 - to);
-  const x0 = cx + r * Math.cos(a0);
-  const y0 = cy - r * Math.sin(a0);
-  const x1 = cx + r * Math.cos(a1);
-  const y1 = cy - r * Math.sin(a1);
-  return 'M' + x0.toFixed(2) + ' ' + y0.toFixed(2) + ' A' + r + ' ' + r + ' 0 0 1 ' + x1.toFixed(2) + ' ' + y1.toFixed(2);
+  const at = (t) => (cx + r * Math.cos(Math.PI * (1 - t))).toFixed(2) + ' ' + (cy - r * Math.sin(Math.PI * (1 - t))).toFixed(2);
+  return 'M' + at(from) + ' A' + r + ' ' + r + ' 0 0 1 ' + at(to);
 }
 
 /* Remaining quota as a half circle: reserved, then available. */
@@ -47,10 +42,7 @@ function niceMax(v) {
 
 /* Vertical bars: points [{label, short, value}] with values in GPU-seconds. */
 export function dayBars(caption, points) {
-  const W = 600;
-  const H = 200;
-  const L = 40;
-  const B = 24;
+  const W = 600, H = 200, L = 40, B = 24;
   const hours = points.map((p) => p.value / 3600);
   const max = niceMax(Math.max(...hours, 0));
   const bw = (W - L - 24) / points.length;
@@ -77,10 +69,7 @@ export function dayBars(caption, points) {
 /* Horizontal bars: items [{label, value}] in GPU-seconds, largest first. */
 export function nameBars(caption, items, head) {
   const sorted = [...items].sort((a, b) => b.value - a.value);
-  const W = 600;
-  const row = 26;
-  const L = 140;
-  const H = Math.max(sorted.length, 1) * row + 6;
+  const W = 600, row = 26, L = 140, H = Math.max(sorted.length, 1) * row + 6;
   const max = Math.max(...sorted.map((i) => i.value), 1);
   const kids = sorted.map((it, i) => {
     const w = ((W - L - 80) * it.value) / max;

@@ -12,21 +12,9 @@ export default function gpusPage(section, params, app) {
     body);
 
   function tile(d, mine) {
-    let state;
-    let cls;
-    if (!d.busy) {
-      state = 'free';
-      cls = 'free';
-    } else if (mine.has(d.job)) {
-      state = h('span', null, 'your job ', jobLink(d.job));
-      cls = 'mine';
-    } else if (d.job !== null && d.job !== undefined) {
-      state = h('span', null, 'job ', jobLink(d.job));
-      cls = 'other';
-    } else {
-      state = 'in use by another user';
-      cls = 'other';
-    }
+    const own = d.busy && mine.has(d.job), cls = !d.busy ? 'free' : own ? 'mine' : 'other';
+    const state = !d.busy ? 'free' : d.job !== null && d.job !== undefined ?
+      h('span', null, own ? 'your job ' : 'job ', jobLink(d.job)) : 'in use by another user';
     return h('li', {class: 'device d-' + cls, 'data-index': d.index, 'data-job': d.job === null ? '' : d.job},
       h('span', {class: 'dev-name'}, 'Device ' + d.index),
       d.model ? h('span', {class: 'dev-model'}, d.model) : null,

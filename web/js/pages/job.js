@@ -85,21 +85,35 @@ export default function jobPage(section, [idText], app) {
       h('ul', {class: 'detail'}, details(e.detail).filter(([k]) => k !== 'seq').map(([k, v]) => h('li', null, k + ': ' + v)))));
   }
 
-  // Output: a long poll (follow=1 answers when the job writes or ends).
-  let offset = 0;
-  let pumping = false;
-  const leaving = new AbortController(); // the waiting request ends with the page
-  app.onLeave(() => leaving.abort());
+  // Output: a long poll, only in a visible tab (six connections per site).
+  let offset = 0, pumping = false, waiting = null;
+  const visible = () => document.visibilityState !== 'hidden';
+  const want = () => follow.checked && job && job.status === 'RUNNING' && visible();
+  const stop = () => waiting && waiting.abort();
+  const onVis = () => (visible() ? pump() : stop());
+  document.addEventListener('visibilitychange', onVis);
+  app.onLeave(() => document.removeEventListener('visibilitychange', onVis) || stop());
 
   async function pump() {
     if (pumping) return;
     pumping = true;
+    let r, fails = 0;
     try {
       while (app.alive()) {
-        const wait = follow.checked && job && job.status === 'RUNNING';
+        const wait = want(); // anew each round: the job or Follow may have changed
         if (wait) logStatus.textContent = 'Following: waiting for output…';
-        const r = await get('/jobs/' + id + '/logs?offset=' + offset + (wait ? '&follow=1' : ''), {signal: leaving.signal});
-        if (!app.alive()) return;
+        waiting = new AbortController();
+        try {
+          r = await get('/jobs/' + id + '/logs?offset=' + offset + (wait ? '&follow=1' : ''), {signal: waiting.signal});
+          fails = 0;
+        } catch (e) {
+          const cut = waiting.signal.aborted, retry = !cut && wait && [0, 502, 503].includes(e.status) && fails++ < 20;
+          if (!app.alive() || (cut && want())) continue;
+          logStatus.textContent = cut ? 'Not following.' : 'Could not read the output: ' + explain(e);
+          if (!retry) return; // else: the follow cap, or gpuaasd restarting
+          await new Promise((ok) => setTimeout(ok, 1000 * Math.min(30, Math.max(e.retryAfter, fails))));
+          continue;
+        }
         if (r.data) {
           const atEnd = logPre.scrollTop + logPre.clientHeight >= logPre.scrollHeight - 4;
           logPre.append(r.data);
@@ -110,18 +124,16 @@ export default function jobPage(section, [idText], app) {
           logStatus.textContent = offset ? 'End of output.' : 'No output. (Jobs of the simulated executor keep none.)';
           return;
         }
-        if (r.data || wait) continue;
+        if (r.data || wait || want()) continue;
         logStatus.textContent = follow.checked ? 'Output appears here once the job runs.' :
           'Not following: tick Follow to read new output as it comes.';
-        return; // job.started, or ticking Follow, starts reading again
+        return; // job.started, Follow or showing the tab starts it again
       }
-    } catch (e) {
-      if (app.alive()) logStatus.textContent = 'Could not read the output: ' + explain(e);
     } finally {
       pumping = false;
     }
   }
-  follow.onchange = () => follow.checked && pump();
+  follow.onchange = () => (follow.checked ? pump() : stop());
 
   // ---- loading and live updates
   const fetchJob = orderedFetch((jid) => get('/jobs/' + jid).catch(() => null));
