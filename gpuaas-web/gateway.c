@@ -117,6 +117,9 @@ static int create_parts(struct web *w, char *err, size_t errlen)
 	w->metrics = metrics_create();
 	w->guard = guard_create(w->opt.request_timeout * 1000);
 	w->throttle = throttle_create(THROTTLE_SLOTS, w->opt.login_max_failures, w->opt.login_lockout * 1000);
+	/* Checked by options_validate already; parsed again here to keep. */
+	if (w->opt.trusted_proxy && proxy_set_parse(&w->proxies, w->opt.trusted_proxy, err, errlen) < 0)
+		return -1;
 	w->pool = pool_create(w->loop, w->opt.socket_path, (int)w->opt.upstream_connections, SLOW_LANE_CONNECTIONS);
 	if (!w->metrics || !w->guard || !w->throttle || !w->pool) {
 		snprintf(err, errlen, "out of memory");

@@ -8,6 +8,7 @@
 
 #include "common/duration.h"
 #include "common/paths.h"
+#include "gpuaas-web/forwarded.h"
 
 enum opt_type { OPT_STRING, OPT_INT, OPT_DURATION, OPT_LOGLEVEL, OPT_FLAG };
 
@@ -33,6 +34,8 @@ static const struct opt opts[] = {
 		"N  connections from one client address (0: half of --max-connections)"},
 	{"metrics-token", OPT_STRING, OFF(metrics_token), 0, 0, "TOKEN  /metrics asks for 'Authorization: Bearer TOKEN' (open)"},
 	{"cors-origin", OPT_STRING, OFF(cors_origin), 0, 0, "ORIGIN  the one origin allowed cross-origin requests (none)"},
+	{"trusted-proxy", OPT_STRING, OFF(trusted_proxy), 0, 0,
+		"ADDR[,ADDR...]  reverse proxies whose X-Forwarded-For names the client (none: the peer is the client)"},
 	{"log-level", OPT_LOGLEVEL, OFF(log_level), 0, 0, "LEVEL  error, warn, info or debug (info; debug logs each request)"},
 	{"max-sse-clients", OPT_INT, OFF(max_sse_clients), 1, 100000,
 		"N  event streams open at once, and log follows waiting, each; more get 503 (64)"},
@@ -307,6 +310,9 @@ enum options_result options_validate(const struct web_options *o, char *err, siz
 		snprintf(err, errlen, "--cors-origin takes one origin such as https://dash.example.org (never *)");
 		return OPTIONS_ERROR;
 	}
+	struct proxy_set proxies;
+	if (o->trusted_proxy && proxy_set_parse(&proxies, o->trusted_proxy, err, errlen) < 0)
+		return OPTIONS_ERROR;
 	if (!o->listen) { /* the default's strdup failed */
 		snprintf(err, errlen, "out of memory");
 		return OPTIONS_ERROR;

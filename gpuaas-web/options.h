@@ -21,6 +21,7 @@ struct web_options {
 	char *web_root;
 	char *metrics_token;
 	char *cors_origin;
+	char *trusted_proxy; /* ADDR[,ADDR...]: believe their X-Forwarded-For */
 	int64_t max_connections;
 	int64_t max_connections_per_ip; /* 0: half of max_connections */
 	int64_t max_sse_clients;

@@ -76,36 +76,42 @@ const char *request_header(const struct request *r, const char *name)
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
-static const struct sockaddr *client_addr(const struct request *r)
+/* The client's address: the peer, or behind a trusted proxy the address
+ * its X-Forwarded-For names (forwarded.h). False when the peer is not an
+ * IP address (a Unix socket from systemd). */
+static bool client_addr(const struct request *r, struct net_addr *out)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	return ci ? ci->client_addr : NULL;
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+	struct net_addr peer = {{0}};
+	if (sa && sa->sa_family == AF_INET) {
+		peer.b[10] = peer.b[11] = 0xff;
+		memcpy(peer.b + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa && sa->sa_family == AF_INET6) {
+		memcpy(peer.b, ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, 16);
+	} else {
+		return false;
+	}
+	*out = r->w->proxies.n ? forwarded_client(&r->w->proxies, &peer, request_header(r, "X-Forwarded-For")) : peer;
+	return true;
 }
 
 void request_client(const struct request *r, char *buf, size_t size)
 {
-	const struct sockaddr *sa = client_addr(r);
+	struct net_addr a;
 	buf[0] = '\0';
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)size);
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)size);
+	if (client_addr(r, &a))
+		net_addr_format(&a, buf, size);
 }
 
 int request_client_key(const struct request *r, unsigned char key[16])
 {
-	const struct sockaddr *sa = client_addr(r);
+	struct net_addr a;
 	memset(key, 0, 16);
-	if (sa && sa->sa_family == AF_INET) {
-		key[10] = key[11] = 0xff;
-		memcpy(key + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return 0;
-	}
-	if (sa && sa->sa_family == AF_INET6) {
-		const unsigned char *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-		bool mapped = IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a);
-		memcpy(key, a, mapped ? 16 : 8);
-		return 0;
-	}
-	return -1;
+	if (!client_addr(r, &a))
+		return -1;
+	/* IPv4 whole; IPv6 by its /64, which one host usually holds entirely. */
+	bool mapped = IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a.b);
+	memcpy(key, a.b, mapped ? 16 : 8);
+	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gpuaas-web/forwarded.h"
 #include "gpuaas-web/loop.h"
 #include "gpuaas-web/options.h"
 #include "gpuaas-web/parked.h"
@@ -27,6 +28,7 @@ struct web {
 	struct pool *pool;
 	struct metrics *metrics;
 	struct throttle *throttle;
+	struct proxy_set proxies; /* --trusted-proxy: X-Forwarded-For believed from these */
 	struct statics *statics; /* NULL without --web-root */
 	struct guard *guard;
 	struct parked_set streams; /* open event streams (sse.c) */

@@ -479,6 +479,45 @@ def test_failed_logins_are_throttled_per_address(env):
     g.stop()
 
 
+def test_trusted_proxy_forwarded_for_names_the_client(env):
+    """Behind a trusted proxy (127.0.0.1 here) the throttle and the access log
+    see the client X-Forwarded-For names; a client's own additions to the
+    header, and the header from an untrusted peer, count for nothing."""
+    g = extra_gateway(env, ["--login-max-failures", "3", "--login-lockout", "30s", "--trusted-proxy", "192.0.2.1, 127.0.0.1"],
+                      "web-proxy")
+    bad = lambda i: {"username": "proxied%d" % i, "password": "x"}  # gpuaasd throttles per name too
+    good = {"username": "alice", "password": "alice-password"}
+    for i in range(3):  # one client, who also tries to pass as another one
+        r = call(g, "POST", "/api/v1/login", bad(i), headers={"X-Forwarded-For": "203.0.113.77, 198.51.100.1"})
+        assert r.status == 401
+    r = call(g, "POST", "/api/v1/login", good, headers={"X-Forwarded-For": "198.51.100.1"})
+    assert r.status == 429 and r.code() == "RATE_LIMITED"
+    r = call(g, "POST", "/api/v1/login", good, headers={"X-Forwarded-For": "203.0.113.77, 198.51.100.1"})
+    assert r.status == 429
+    # Other clients behind the same proxy, and the proxy itself, log in.
+    assert call(g, "POST", "/api/v1/login", good, headers={"X-Forwarded-For": "198.51.100.2"}).status == 200
+    assert call(g, "POST", "/api/v1/login", good, headers={"X-Forwarded-For": "2001:db8::9"}).status == 200
+    assert call(g, "POST", "/api/v1/login", good).status == 200
+    g.stop()
+    assert "client=198.51.100.1" in g.read_log()
+
+    # Without --trusted-proxy the header is ignored: every failure is the peer's.
+    g = extra_gateway(env, ["--login-max-failures", "3", "--login-lockout", "30s"], "web-noproxy")
+    for i in range(3):
+        r = call(g, "POST", "/api/v1/login", bad(10 + i), headers={"X-Forwarded-For": "198.51.100.%d" % (10 + i)})
+        assert r.status == 401
+    r = call(g, "POST", "/api/v1/login", good, headers={"X-Forwarded-For": "198.51.100.99"})
+    assert r.status == 429
+    g.stop()
+
+
+def test_trusted_proxy_bad_value_refused(env):
+    for value in ("localhost", "10.0.0.0/8", "127.0.0.1,"):
+        p = subprocess.run([GPUAAS_WEB, "--socket", env.d.sock, "--trusted-proxy", value, "--check-config"],
+                           capture_output=True, text=True, timeout=10)
+        assert p.returncode == 2 and "--trusted-proxy" in p.stderr, (value, p.returncode, p.stderr)
+
+
 # ---- error statuses ---------------------------------------------------------------------------
 
 def announce_big_body(web, token):
