@@ -222,19 +222,9 @@ int cmd_whoami(struct ctl *c, const struct ctl_args *a)
 /* Reads the old and the new password (twice from a terminal). 0 or an exit code. */
 static int read_passwords(struct ctl *c, bool from_stdin, char *old_pw, char *new_pw, size_t size)
 {
-	char again[4096];
-	if (read_password(c, "Current password: ", from_stdin, old_pw, size) < 0 ||
-	    read_password(c, "New password: ", from_stdin, new_pw, size) < 0)
+	if (read_password(c, "Current password: ", from_stdin, old_pw, size) < 0)
 		return ctl_report(c, ST_USAGE);
-	if (!password_acceptable(c, new_pw))
-		return EXIT_USAGE;
-	if (from_stdin)
-		return 0;
-	if (read_password(c, "New password again: ", false, again, sizeof again) < 0)
-		return ctl_report(c, ST_USAGE);
-	bool same = strcmp(again, new_pw) == 0;
-	explicit_bzero(again, sizeof again);
-	return same ? 0 : ctl_fail(c, ST_USAGE, "passwd: the new passwords do not match");
+	return read_new_password(c, "New password: ", "New password again: ", from_stdin, new_pw, size);
 }
 
 int cmd_passwd(struct ctl *c, const struct ctl_args *a)

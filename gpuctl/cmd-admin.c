@@ -43,21 +43,11 @@ static int useradd_precheck(struct ctl *c, const char *name)
 }
 
 /* Reads the new user's password (twice from a terminal) into pw. 0 or an exit code. */
-static int read_new_password(struct ctl *c, const char *name, bool from_stdin, char *pw, size_t size)
+static int read_useradd_password(struct ctl *c, const char *name, bool from_stdin, char *pw, size_t size)
 {
-	char again[4096], prompt[128];
+	char prompt[128];
 	snprintf(prompt, sizeof prompt, "Password for new user %s: ", name);
-	if (read_password(c, prompt, from_stdin, pw, size) < 0)
-		return ctl_report(c, ST_USAGE);
-	if (!password_acceptable(c, pw))
-		return EXIT_USAGE;
-	if (from_stdin)
-		return 0;
-	if (read_password(c, "Again: ", false, again, sizeof again) < 0)
-		return ctl_report(c, ST_USAGE);
-	bool same = strcmp(pw, again) == 0;
-	explicit_bzero(again, sizeof again);
-	return same ? 0 : ctl_fail(c, ST_USAGE, "admin useradd: the passwords do not match");
+	return read_new_password(c, prompt, "Again: ", from_stdin, pw, size);
 }
 
 int cmd_admin_useradd(struct ctl *c, const struct ctl_args *a)
@@ -70,7 +60,7 @@ int cmd_admin_useradd(struct ctl *c, const struct ctl_args *a)
 	char pw[4096];
 	int rc = useradd_precheck(c, name);
 	if (rc == 0)
-		rc = read_new_password(c, name, args_has(a, "password-stdin"), pw, sizeof pw);
+		rc = read_useradd_password(c, name, args_has(a, "password-stdin"), pw, sizeof pw);
 	if (rc != 0)
 		goto wipe;
 	cJSON *args = cJSON_CreateObject();

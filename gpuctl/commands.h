@@ -134,6 +134,10 @@ int parse_count_opt(struct ctl *c, const char *opt, const char *text, int64_t mi
 #define PASSWORD_MIN_CHARS 8
 /* Whether a new password is long enough; prints why not. */
 bool password_acceptable(struct ctl *c, const char *pw);
+/* A new password into pw: read, checked, and from a terminal asked twice
+ * (again_prompt). 0 or an exit code (the reason printed). */
+int read_new_password(struct ctl *c, const char *prompt, const char *again_prompt, bool from_stdin, char *pw,
+	size_t size);
 
 /* ---- handlers: one per entry, named after it ---- */
 /* cmd-account.c */

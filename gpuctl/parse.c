@@ -107,6 +107,23 @@ int parse_count_opt(struct ctl *c, const char *opt, const char *text, int64_t mi
 	return 0;
 }
 
+int read_new_password(struct ctl *c, const char *prompt, const char *again_prompt, bool from_stdin, char *pw,
+	size_t size)
+{
+	char again[4096];
+	if (read_password(c, prompt, from_stdin, pw, size) < 0)
+		return ctl_report(c, ST_USAGE);
+	if (!password_acceptable(c, pw))
+		return EXIT_USAGE;
+	if (from_stdin)
+		return 0;
+	if (read_password(c, again_prompt, false, again, sizeof again) < 0)
+		return ctl_report(c, ST_USAGE);
+	bool same = strcmp(again, pw) == 0;
+	explicit_bzero(again, sizeof again);
+	return same ? 0 : ctl_fail(c, ST_USAGE, "%s: the passwords do not match", cmd_name(c));
+}
+
 bool password_acceptable(struct ctl *c, const char *pw)
 {
 	size_t chars = 0;
