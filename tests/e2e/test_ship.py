@@ -273,3 +273,26 @@ def test_interactive_shell_through_a_pty(daemon, tmp_path):
     # One connection for the whole session.
     log = daemon.read_log()
     assert log.count("event=auth.login") <= 2
+
+
+def test_new_passwords_typed_twice_on_a_terminal(daemon, tmp_path):
+    """passwd and admin useradd ask twice on a terminal; a mismatch changes
+    nothing and says so, naming the command."""
+    env = dict(os.environ, GPUAAS_SOCKET=daemon.sock, GPUAAS_TOKEN_FILE=daemon.token_file("admin"),
+               XDG_STATE_HOME=str(tmp_path / "xdg"), HOME=str(tmp_path), TERM="dumb")
+    env.pop("GPUAAS_TOKEN", None)
+    out, status = run_pty([GPUCTL, "admin", "useradd", "dora"], env, [
+        ("Password for new user dora: ", "dora-password-1\r"), ("Again: ", "dora-password-2\r")])
+    assert os.WEXITSTATUS(status) == 2 and "admin useradd: the passwords do not match" in out
+    assert "dora" not in daemon.ok("admin", "users").stdout
+    out, status = run_pty([GPUCTL, "admin", "useradd", "dora"], env, [
+        ("Password for new user dora: ", "dora-password-1\r"), ("Again: ", "dora-password-1\r")])
+    assert os.WEXITSTATUS(status) == 0 and "Created user dora" in out
+    out, status = run_pty([GPUCTL, "passwd"], env, [
+        ("Current password: ", ADMIN_PW + "\r"), ("New password: ", "admin-password-x\r"),
+        ("New password again: ", "admin-password-y\r")])
+    assert os.WEXITSTATUS(status) == 2 and "passwd: the passwords do not match" in out
+    assert daemon.ok("whoami").returncode == 0   # the old token still works: nothing changed
+    out, status = run_pty([GPUCTL, "passwd"], env, [
+        ("Current password: ", ADMIN_PW + "\r"), ("New password: ", "short\r")])
+    assert os.WEXITSTATUS(status) == 2 and "too short" in out
