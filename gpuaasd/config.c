@@ -10,20 +10,13 @@
 
 #include "common/duration.h"
 #include "common/json.h"
+#include "common/optable.h"
 #include "common/paths.h"
 #include "gpuaasd/exec.h"
 #include "gpuaasd/inventory.h"
 
-enum opt_type { OPT_STRING, OPT_DURATION, OPT_INT, OPT_DOUBLE, OPT_LOGLEVEL, OPT_EXECUTOR, OPT_GPUS, OPT_FLAG, OPT_BOOL };
-
-struct opt {
-	const char *name;
-	enum opt_type type;
-	size_t offset;
-	int64_t min, max; /* for ints and durations */
-	bool reloadable;  /* SIGHUP may change it */
-	const char *help;
-};
+/* gpuaasd's own value types, besides optable's. */
+enum { OPT_DOUBLE = OPT_OWN, OPT_EXECUTOR, OPT_GPUS };
 
 #define OFF(f) offsetof(struct config, f)
 static const struct opt opts[] = {
@@ -122,62 +115,22 @@ void config_finish(struct config *cfg)
 	}
 }
 
-/* Stores value into the option; returns 0 or -1 with a reason in why. */
-/* Strings, executor names and GPU lists: checked, then copied. */
-static int set_string(struct config *cfg, const struct opt *o, const char *value, char *why, size_t whylen)
+/* Executor names and GPU lists: checked, then stored as strings. */
+static int set_checked_string(struct config *cfg, const struct opt *o, const char *value, char *why, size_t whylen)
 {
-	char **field = (char **)((char *)cfg + o->offset);
-	if (o->offset == OFF(job_user))
-		cfg->job_user_given = true;
-	if (!*value) {
-		snprintf(why, whylen, "empty value");
-		return -1;
-	}
-	if (o->type == OPT_EXECUTOR && !exec_find(value)) {
+	if (o->type == OPT_EXECUTOR && *value && !exec_find(value)) {
 		snprintf(why, whylen, "'%s': valid executors are %s", value, exec_names());
 		return -1;
 	}
-	if (o->type == OPT_GPUS) {
+	if (o->type == OPT_GPUS && *value) {
 		struct inventory inv;
 		if (inventory_parse(value, &inv, why, whylen) < 0)
 			return -1;
 		cfg->gpus_explicit = true;
 	}
-	char *copy = strdup(value);
-	if (!copy) {
-		snprintf(why, whylen, "out of memory");
-		return -1;
-	}
-	free(*field);
-	*field = copy;
-	return 0;
-}
-
-/* Durations and integers, within the option's range. */
-static int set_number(struct config *cfg, const struct opt *o, const char *value, char *why, size_t whylen)
-{
-	int64_t *field = (int64_t *)((char *)cfg + o->offset);
-	if (o->type == OPT_DURATION) {
-		int64_t v;
-		if (duration_parse(value, &v) < 0 || v < o->min || v > o->max) {
-			char a[32], b[32];
-			snprintf(why, whylen, "'%s' is not a duration between %s and %s (like 90s, 15m, 2h, 1h30m, 1d)",
-				value, duration_format(o->min, a, sizeof a), duration_format(o->max, b, sizeof b));
-			return -1;
-		}
-		*field = v;
-		return 0;
-	}
-	char *end;
-	errno = 0;
-	long long v = strtoll(value, &end, 10);
-	if (errno || end == value || *end || v < o->min || v > o->max) {
-		snprintf(why, whylen, "'%s' is not an integer between %lld and %lld", value, (long long)o->min,
-			(long long)o->max);
-		return -1;
-	}
-	*field = v;
-	return 0;
+	struct opt as_string = *o;
+	as_string.type = OPT_STRING;
+	return optable_set_common(cfg, &as_string, value, why, whylen);
 }
 
 static int set_double(double *field, const char *value, char *why, size_t whylen)
@@ -193,65 +146,31 @@ static int set_double(double *field, const char *value, char *why, size_t whylen
 	return 0;
 }
 
-static int set_flag(bool *field, const char *value, char *why, size_t whylen)
+/* Stores value into the option (optable's set): 0, or -1 with why. */
+static int opt_set(void *base, const struct opt *o, const char *value, char *why, size_t whylen)
 {
-	if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0 || strcmp(value, "yes") == 0 ||
-	    strcmp(value, "on") == 0)
-		*field = true;
-	else if (strcmp(value, "false") == 0 || strcmp(value, "0") == 0 || strcmp(value, "no") == 0 ||
-		 strcmp(value, "off") == 0)
-		*field = false;
-	else {
-		snprintf(why, whylen, "'%s' is not on or off", value);
-		return -1;
-	}
-	return 0;
-}
-
-static int opt_set(struct config *cfg, const struct opt *o, const char *value, char *why, size_t whylen)
-{
-	void *field = (char *)cfg + o->offset;
+	struct config *cfg = base;
+	if (o->offset == OFF(job_user))
+		cfg->job_user_given = true;
 	switch (o->type) {
-	case OPT_STRING:
 	case OPT_EXECUTOR:
 	case OPT_GPUS:
-		return set_string(cfg, o, value, why, whylen);
-	case OPT_DURATION:
-	case OPT_INT:
-		return set_number(cfg, o, value, why, whylen);
+		return set_checked_string(cfg, o, value, why, whylen);
 	case OPT_DOUBLE:
-		return set_double(field, value, why, whylen);
-	case OPT_LOGLEVEL: {
-		enum log_level l;
-		if (log_level_parse(value, &l) < 0) {
-			snprintf(why, whylen, "'%s': valid levels are error, warn, info, debug", value);
-			return -1;
-		}
-		*(enum log_level *)field = l;
-		return 0;
+		return set_double((double *)((char *)cfg + o->offset), value, why, whylen);
+	default:
+		return optable_set_common(cfg, o, value, why, whylen);
 	}
-	case OPT_FLAG:
-	case OPT_BOOL:
-		return set_flag(field, value, why, whylen);
-	}
-	return -1;
 }
+
+static const struct optable table = {opts, NOPTS, opt_set};
 
 static void print_help(void)
 {
 	printf("Usage: gpuaasd [OPTION]...\n"
 	       "GPU-as-a-Service daemon: accounts, approval, scheduling and GPU-seconds accounting.\n\n");
-	for (size_t i = 0; i < NOPTS; i++) {
-		/* Help strings are "METAVAR  description", or just a description. */
-		const char *h = opts[i].help;
-		const char *gap = strstr(h, "  ");
-		if (gap)
-			printf("  --%s %.*s\n      %s\n", opts[i].name, (int)(gap - h), h, gap + 2);
-		else
-			printf("  --%s\n      %s\n", opts[i].name, h);
-	}
-	printf("  --help       show this help\n  --version    show the version\n\n"
-	       "Executors: %s.\n", exec_names());
+	optable_print_help(&table);
+	printf("Executors: %s.\n", exec_names());
 	printf("Every long option can be set in the config file as key = value, with '-' written '_'.\n"
 	       "See gpuaasd(8) and gpuaasd.conf(5).\n");
 }
@@ -259,87 +178,18 @@ static void print_help(void)
 enum config_result config_parse_args(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
 	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			print_help();
 			return CONFIG_EXIT_OK;
 		}
-		if (strcmp(arg, "--version") == 0) {
+		if (strcmp(argv[i], "--version") == 0) {
 			printf("gpuaasd %s\n", GPUAAS_VERSION);
 			return CONFIG_EXIT_OK;
 		}
-		if (strncmp(arg, "--", 2) != 0) {
-			snprintf(err, errlen, "unexpected argument '%s' (see --help)", arg);
+		if (optable_parse_arg(&table, cfg, cfg->set_on_cmdline, argc, argv, &i, err, errlen) < 0)
 			return CONFIG_ERROR;
-		}
-		const char *name = arg + 2;
-		const char *eq = strchr(name, '=');
-		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-		const struct opt *o = NULL;
-		size_t idx = 0;
-		for (size_t k = 0; k < NOPTS; k++) {
-			if (strlen(opts[k].name) == nlen && strncmp(opts[k].name, name, nlen) == 0) {
-				o = &opts[k];
-				idx = k;
-			}
-		}
-		if (!o) {
-			snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)nlen, name);
-			return CONFIG_ERROR;
-		}
-		const char *value;
-		if (o->type == OPT_FLAG) {
-			if (eq) {
-				snprintf(err, errlen, "option --%s takes no value", o->name);
-				return CONFIG_ERROR;
-			}
-			value = "true";
-		} else if (eq) {
-			value = eq + 1;
-		} else {
-			if (i + 1 >= argc) {
-				snprintf(err, errlen, "option --%s needs a value", o->name);
-				return CONFIG_ERROR;
-			}
-			value = argv[++i];
-		}
-		char why[512];
-		if (opt_set(cfg, o, value, why, sizeof why) < 0) {
-			snprintf(err, errlen, "--%s: %s", o->name, why);
-			return CONFIG_ERROR;
-		}
-		cfg->set_on_cmdline[idx] = true;
 	}
 	return CONFIG_OK;
-}
-
-static char *trim(char *s)
-{
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
-/* Parses the file into cfg. With only_reloadable, other keys whose value
- * differs are reported in *restart_needed instead of applied. */
-/* The option a config-file key names ('-' written '_'); NULL when none. */
-static const struct opt *opt_by_key(const char *key, size_t *idx)
-{
-	for (size_t k = 0; k < NOPTS; k++) {
-		char want[64];
-		snprintf(want, sizeof want, "%s", opts[k].name);
-		for (char *p = want; *p; p++)
-			if (*p == '-')
-				*p = '_';
-		if (strcmp(want, key) == 0) {
-			*idx = k;
-			return &opts[k];
-		}
-	}
-	return NULL;
 }
 
 /* A key that needs a restart, met during a reload: validated anyway so a
@@ -366,36 +216,27 @@ static int check_unreloadable(const struct config *cfg, const struct opt *o, con
 	return rc;
 }
 
-/* One "key = value" line (s, trimmed, not a comment). 0 or -1 with err. */
-static int parse_line(struct config *cfg, char *s, const char *path, int lineno, bool only_reloadable, char *err,
+struct file_pass {
+	struct config *cfg;
+	bool only_reloadable; /* a reload: other keys are checked, not applied */
+};
+
+/* One "key = value" line of the config file (optable_read_file). */
+static int parse_line(void *arg, const char *key, const char *value, const char *path, int lineno, char *err,
 	size_t errlen)
 {
-	char *eq = strchr(s, '=');
-	if (!eq) {
-		snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
-		return -1;
-	}
-	*eq = '\0';
-	char *key = trim(s), *value = trim(eq + 1);
-	/* Allow "quoted values" for paths with spaces. */
-	size_t vl = strlen(value);
-	if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
-		value[vl - 1] = '\0';
-		value++;
-	}
+	struct file_pass *f = arg;
 	size_t idx = 0;
-	const struct opt *o = opt_by_key(key, &idx);
-	if (!o || o->type == OPT_FLAG || strcmp(o->name, "config") == 0) {
-		snprintf(err, errlen, "%s:%d: unknown key '%s'", path, lineno, key);
+	const struct opt *o = optable_file_key(&table, key, path, lineno, &idx, err, errlen);
+	if (!o)
 		return -1;
-	}
-	if (cfg->set_on_cmdline[idx])
+	if (!f->only_reloadable || o->reloadable)
+		return optable_apply_line(&table, f->cfg, f->cfg->set_on_cmdline, key, value, path, lineno, err, errlen);
+	if (f->cfg->set_on_cmdline[idx])
 		return 0;
 	char why[512];
 	bool changed = false;
-	int rc = only_reloadable && !o->reloadable ? check_unreloadable(cfg, o, value, &changed, why, sizeof why)
-						   : opt_set(cfg, o, value, why, sizeof why);
-	if (rc < 0) {
+	if (check_unreloadable(f->cfg, o, value, &changed, why, sizeof why) < 0) {
 		snprintf(err, errlen, "%s:%d: bad value for %s: %s", path, lineno, key, why);
 		return -1;
 	}
@@ -407,32 +248,8 @@ static int parse_line(struct config *cfg, char *s, const char *path, int lineno,
 static enum config_result parse_file(struct config *cfg, const char *path, bool only_reloadable,
 	char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return CONFIG_ERROR;
-	}
-	enum config_result res = CONFIG_OK;
-	char line[4096];
-	int lineno = 0;
-	while (res == CONFIG_OK && fgets(line, sizeof line, f)) {
-		lineno++;
-		size_t len = strlen(line);
-		if (len == sizeof line - 1 && line[len - 1] != '\n') {
-			snprintf(err, errlen, "%s:%d: line too long", path, lineno);
-			res = CONFIG_ERROR;
-			break;
-		}
-		char *s = trim(line);
-		if (*s != '\0' && *s != '#' && parse_line(cfg, s, path, lineno, only_reloadable, err, errlen) < 0)
-			res = CONFIG_ERROR;
-	}
-	if (res == CONFIG_OK && ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		res = CONFIG_ERROR;
-	}
-	fclose(f);
-	return res;
+	struct file_pass f = {cfg, only_reloadable};
+	return optable_read_file(path, parse_line, &f, err, errlen) < 0 ? CONFIG_ERROR : CONFIG_OK;
 }
 
 enum config_result config_load_file(struct config *cfg, bool explicit_path, char *err, size_t errlen)
