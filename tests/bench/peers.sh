@@ -76,20 +76,9 @@ set -a; . "$SLURM_DIR/env"; set +a
 echo "Slurm $(sinfo -V | awk '{print $2}') at $SLURM_CONF, slurmrestd at $SLURMRESTD_URL"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (others' load moves every figure: read the ratios)"
 
-export GPUAAS_SOCKET=$TMP/d.sock GPUAAS_TOKEN_FILE=$TMP/admin.token XDG_STATE_HOME=$TMP/xdg
-export GPUAAS_INITIAL_ADMIN_PASSWORD=bench-admin-pw
-"$GPUAASD" --socket "$GPUAAS_SOCKET" --state-dir "$TMP/state" --log-level warn --bcrypt-cost 4 \
-  --gpus T4:4,A100:2 >"$TMP/daemon.log" 2>&1 &
-DPID=$!
-for _ in $(seq 200); do "$GPUCTL" ping >/dev/null 2>&1 && break; sleep 0.05; done
-"$GPUCTL" login admin --password-stdin <<<"$GPUAAS_INITIAL_ADMIN_PASSWORD" >/dev/null
-"$GPUCTL" admin quota admin --set 800000h >/dev/null
-TOKEN=$(cat "$GPUAAS_TOKEN_FILE")
-
-"$WEB" --listen 127.0.0.1:0 --socket "$GPUAAS_SOCKET" >"$TMP/web.log" 2>&1 &
-WPID=$!
-for _ in $(seq 100); do grep -q 'event=web.listening' "$TMP/web.log" 2>/dev/null && break; sleep 0.05; done
-URL=http://$(grep -o 'event=web.listening addr=[^ ]*' "$TMP/web.log" | cut -d= -f3)
+. "$ROOT/tests/bench/lib.sh"
+start_daemon
+start_gateway
 
 slurm_jobs() { squeue -h -o %i | wc -l; }
 gpuaas_jobs() { "$GPUCTL" list --all -q -n 1000000 | wc -l; }

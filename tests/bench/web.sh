@@ -29,23 +29,10 @@ cleanup() {
   wait 2>/dev/null; rm -rf "$TMP"
 }
 trap cleanup EXIT
-export GPUAAS_SOCKET=$TMP/d.sock GPUAAS_TOKEN_FILE=$TMP/admin.token XDG_STATE_HOME=$TMP/xdg
-export GPUAAS_INITIAL_ADMIN_PASSWORD=bench-admin-pw
-
-"$GPUAASD" --socket "$GPUAAS_SOCKET" --state-dir "$TMP/state" --log-level warn --bcrypt-cost 4 \
-  --gpus T4:4,A100:2 >"$TMP/daemon.log" 2>&1 &
-DPID=$!
-for _ in $(seq 200); do "$GPUCTL" ping >/dev/null 2>&1 && break; sleep 0.05; done
-"$GPUCTL" login admin --password-stdin <<<"$GPUAAS_INITIAL_ADMIN_PASSWORD" >/dev/null
-"$GPUCTL" admin quota admin --set 800000h >/dev/null
-TOKEN=$(cat "$GPUAAS_TOKEN_FILE")
+. "$ROOT/tests/bench/lib.sh"
+start_daemon
 "$BENCH" -s "$GPUAAS_SOCKET" -t "$TOKEN" --op submit --conns 4 --seconds "$SEED" >/dev/null  # jobs to list
-
-"$WEB" --listen 127.0.0.1:0 --socket "$GPUAAS_SOCKET" >"$TMP/web.log" 2>&1 &
-WPID=$!
-for _ in $(seq 100); do grep -q 'event=web.listening' "$TMP/web.log" 2>/dev/null && break; sleep 0.05; done
-ADDR=$(grep -o 'event=web.listening addr=[^ ]*' "$TMP/web.log" | cut -d= -f3)
-URL=http://$ADDR
+start_gateway
 echo "jobs in the database: $("$GPUCTL" list --all -q -n 1000000 | wc -l); gateway at $URL"
 
 # wrk's summary as "req/s=N p50=X p99=Y".

@@ -153,27 +153,35 @@ class Env:
     pass
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("web")
-    d = Daemon(tmp, name="wd")
+def start_env(tmp, daemon_args, daemon_name, gateway_args, gateway_name="web"):
+    """A daemon with alice and bob, a gateway in front, and their tokens."""
+    d = Daemon(tmp, args=daemon_args, name=daemon_name)
     d.start()
     d.login()
     d.add_user("alice", quota="10h", password="alice-password")
     d.add_user("bob", quota="10h", password="bob-password")
     e = Env()
-    e.tmp, e.d = tmp, d
-    e.web = Gateway(tmp, d.sock, ["--sse-heartbeat", "1s"]).start()
+    e.tmp, e.d, e.extra = tmp, d, []
+    e.web = Gateway(tmp, d.sock, gateway_args, gateway_name).start()
     e.admin = login(e.web, "admin", ADMIN_PW).json()["token"]
     e.alice = login(e.web, "alice", "alice-password").json()["token"]
     e.bob = login(e.web, "bob", "bob-password").json()["token"]
-    e.extra = []
-    yield e
+    return e
+
+
+def stop_env(e):
     for g in e.extra:
         if g.proc and g.proc.poll() is None:
             g.stop()
     e.web.stop()
-    d.stop()
+    e.d.stop()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    e = start_env(tmp_path_factory.mktemp("web"), (), "wd", ["--sse-heartbeat", "1s"])
+    yield e
+    stop_env(e)
 
 
 def extra_gateway(env, args, name, debug=True):
@@ -969,21 +977,10 @@ def logs(tmp_path_factory):
     """gpuaasd running real commands (the local executor), so that jobs
     write output, and a gateway with room for 2 event streams and 2 log
     follows."""
-    tmp = tmp_path_factory.mktemp("logs")
-    d = Daemon(tmp, args=["--executor", "local", "--gpus", "T4:8", "--kill-grace", "1s"], name="ld")
-    d.start()
-    d.login()
-    d.add_user("alice", quota="10h", password="alice-password")
-    d.add_user("bob", quota="10h", password="bob-password")
-    e = Env()
-    e.tmp, e.d = tmp, d
-    e.web = Gateway(tmp, d.sock, ["--max-sse-clients", "2"], "web-logs").start()
-    e.admin = login(e.web, "admin", ADMIN_PW).json()["token"]
-    e.alice = login(e.web, "alice", "alice-password").json()["token"]
-    e.bob = login(e.web, "bob", "bob-password").json()["token"]
+    e = start_env(tmp_path_factory.mktemp("logs"), ["--executor", "local", "--gpus", "T4:8", "--kill-grace", "1s"], "ld",
+                  ["--max-sse-clients", "2"], "web-logs")
     yield e
-    e.web.stop()
-    d.stop()
+    stop_env(e)
 
 
 def running(env, *command):
