@@ -291,10 +291,10 @@ static void head_cells(const struct table *t, struct table_cell *head, size_t *w
 
 int table_print(struct table *t, FILE *out, bool colour)
 {
-	size_t rows = table_rows(t), width[TABLE_MAX_COLS];
+	size_t rows = table_rows(t), width[TABLE_MAX_COLS] = {0};
 	if (t->failed)
 		return -1;
-	struct table_cell head[TABLE_MAX_COLS];
+	struct table_cell head[TABLE_MAX_COLS] = {0};
 	head_cells(t, head, width);
 	for (size_t k = 0; k < rows * (size_t)t->ncols; k++) {
 		const struct table_cell *c = &t->cells[k];
@@ -342,8 +342,8 @@ static int stream_cells(struct table *t, size_t r, table_row_fn fill, void *arg,
 
 int table_print_rows(struct table *t, size_t rows, table_row_fn fill, void *arg, FILE *out, bool colour)
 {
-	size_t width[TABLE_MAX_COLS];
-	struct table_cell head[TABLE_MAX_COLS], cells[TABLE_MAX_COLS];
+	size_t width[TABLE_MAX_COLS] = {0};
+	struct table_cell head[TABLE_MAX_COLS] = {0}, cells[TABLE_MAX_COLS] = {0};
 	char *scratch[TABLE_MAX_COLS] = {0};
 	head_cells(t, head, width);
 	int rc = 0;
