@@ -1,5 +1,13 @@
-# Sourced by web.sh and peers.sh (needs TMP, GPUAASD, GPUCTL, WEB).
-# start_daemon: a private gpuaasd in TMP with the admin logged in and a large
+# Sourced by web.sh and peers.sh: where the build and its programs are
+# (GPUAAS_BUILD, default build/), and the start of a private daemon and gateway.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${GPUAAS_BUILD:-$ROOT/build}
+GPUAASD=$BUILD/gpuaasd/gpuaasd
+GPUCTL=$BUILD/gpuctl/gpuctl
+WEB=$BUILD/gpuaas-web/gpuaas-web
+BENCH=$BUILD/tests/bench/gpuaas-bench
+
+# start_daemon (needs TMP): a private gpuaasd in TMP with the admin logged in and a large
 # quota; sets DPID and TOKEN (and exports what gpuctl needs to reach it).
 # start_gateway: gpuaas-web in front of it on a free port; sets WPID, ADDR, URL.
 

@@ -35,12 +35,7 @@
 # Usage: tests/bench/peers.sh [--smoke]   (GPUAAS_BUILD: the build dir, default build/)
 #   --smoke: 50 and 200 jobs, 1 s per wrk run, 3 pairs each (about 15 s).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${GPUAAS_BUILD:-$ROOT/build}
-GPUAASD=$BUILD/gpuaasd/gpuaasd
-GPUCTL=$BUILD/gpuctl/gpuctl
-WEB=$BUILD/gpuaas-web/gpuaas-web
-BENCH=$BUILD/tests/bench/gpuaas-bench
+. "$(dirname "$0")/lib.sh"   # ROOT, BUILD and the programs; start_daemon, start_gateway
 A_JOBS=1000; B_JOBS=10000; SECS=10; ROUNDS=3; LIST_RUNS=31; JSON_RUNS=11; ONESHOT_RUNS=101
 if [ "${1:-}" = "--smoke" ]; then A_JOBS=50; B_JOBS=200; SECS=1; ROUNDS=1; LIST_RUNS=3; JSON_RUNS=3; ONESHOT_RUNS=3; fi
 
@@ -76,7 +71,6 @@ set -a; . "$SLURM_DIR/env"; set +a
 echo "Slurm $(sinfo -V | awk '{print $2}') at $SLURM_CONF, slurmrestd at $SLURMRESTD_URL"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) (others' load moves every figure: read the ratios)"
 
-. "$ROOT/tests/bench/lib.sh"
 start_daemon
 start_gateway
 

@@ -10,12 +10,7 @@
 #   - the gateway's RSS with 2,000 idle connections open.
 # Usage: tests/bench/web.sh [--smoke]   (GPUAAS_BUILD: the build dir, default build/)
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${GPUAAS_BUILD:-$ROOT/build}
-GPUAASD=$BUILD/gpuaasd/gpuaasd
-GPUCTL=$BUILD/gpuctl/gpuctl
-WEB=$BUILD/gpuaas-web/gpuaas-web
-BENCH=$BUILD/tests/bench/gpuaas-bench
+. "$(dirname "$0")/lib.sh"   # ROOT, BUILD and the programs; start_daemon, start_gateway
 SECS=5; ROUNDS=5; SEED=0.5
 if [ "${1:-}" = "--smoke" ]; then SECS=1; ROUNDS=1; SEED=0.1; fi
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 77; }
@@ -29,7 +24,6 @@ cleanup() {
   wait 2>/dev/null; rm -rf "$TMP"
 }
 trap cleanup EXIT
-. "$ROOT/tests/bench/lib.sh"
 start_daemon
 "$BENCH" -s "$GPUAAS_SOCKET" -t "$TOKEN" --op submit --conns 4 --seconds "$SEED" >/dev/null  # jobs to list
 start_gateway
