@@ -72,12 +72,12 @@ static uint32_t copy_measure(char *d, const char *s, size_t len, bool *control)
 }
 
 /* s with control characters written as escapes (\n, \t, \x1b), in the arena. */
-static const char *escaped(struct table *t, const char *s, size_t len, size_t *out_len)
+/* Writes s to d (room for 4 bytes a byte, and the NUL) with control
+ * characters as escapes; the length written. */
+static size_t escape_into(char *d, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	char *d = arena_take(t, len * 4 + 1), *w = d;
-	if (!d)
-		return NULL;
+	char *w = d;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p >= 0x20 && *p != 0x7f) {
 			*w++ = (char)*p;
@@ -90,7 +90,14 @@ static const char *escaped(struct table *t, const char *s, size_t len, size_t *o
 		}
 	}
 	*w = '\0';
-	*out_len = (size_t)(w - d);
+	return (size_t)(w - d);
+}
+
+static const char *escaped(struct table *t, const char *s, size_t len, size_t *out_len)
+{
+	char *d = arena_take(t, len * 4 + 1);
+	if (d)
+		*out_len = escape_into(d, s);
 	return d;
 }
 
@@ -325,14 +332,11 @@ static int stream_cells(struct table *t, size_t r, table_row_fn fill, void *arg,
 		bool control;
 		uint32_t w = measure(s, &len, &control);
 		if (control) {
-			struct table esc = {0};
-			const char *e = escaped(&esc, s, len, &len);
+			char *e = scratch[i] = malloc(len * 4 + 1);
 			if (!e)
 				return -1;
-			s = scratch[i] = strdup(e);
-			table_free(&esc);
-			if (!s)
-				return -1;
+			escape_into(e, s);
+			s = e;
 			w = measure(s, &len, &control);
 		}
 		cells[i] = (struct table_cell){s, (uint32_t)len, w, (uint8_t)colours[i]};
