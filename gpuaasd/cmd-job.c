@@ -419,7 +419,8 @@ static enum status job_list(struct op_ctx *ctx)
 	/* Room for a page of typical rows at once: growing by doubling from
 	 * 256 bytes copied a 50-row reply five times over. Capped: a huge limit
 	 * with few rows must not cost a huge allocation. */
-	strbuf_room(b, (size_t)(limit < 200 ? limit : 200) * (f.brief ? 200 : 600));
+	if (!strbuf_room(b, (size_t)(limit < 200 ? limit : 200) * (f.brief ? 200 : 600)))
+		return op_fail(ctx, ST_INTERNAL, "out of memory");
 	strbuf_adds(b, "{\"jobs\":[");
 	struct list_ctx l = {.ctx = ctx, .b = b, .brief = f.brief, .inbox = inbox};
 	if (db_job_list(ctx->d->db, &f, list_cb, &l) < 0)

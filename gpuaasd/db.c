@@ -625,30 +625,24 @@ fail:
  * initialises, so it is set once, before the first open. */
 #define STMT_JOURNAL_SPILL (1 << 20)
 
-static int configure_sqlite(char *err, size_t errlen)
+static void configure_sqlite(void)
 {
 	static bool configured;
 	if (configured)
-		return 0;
+		return;
 	int rc = sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_SPILL);
-	/* MISUSE: SQLite was already initialised by someone else in this process
-	 * (a test harness); the default threshold then stays, which is correct,
-	 * only slower. */
-	if (rc != SQLITE_OK && rc != SQLITE_MISUSE) {
-		snprintf(err, errlen, "cannot configure SQLite: %s", sqlite3_errstr(rc));
-		return -1;
-	}
-	if (rc == SQLITE_MISUSE)
-		log_event(LOG_DEBUG, "db.config_late", "setting=stmtjrnl_spill");
+	/* Only a speed setting: MISUSE (SQLite already initialised in this
+	 * process, e.g. by a test harness) or an older SQLite without it keeps
+	 * the default threshold, which is correct, only slower. */
+	if (rc != SQLITE_OK)
+		log_event(LOG_WARN, "db.config_refused", "setting=stmtjrnl_spill error=\"%s\"", sqlite3_errstr(rc));
 	configured = true;
-	return 0;
 }
 
 int db_open(const char *path, struct db **out, char *err, size_t errlen)
 {
 	bool is_new;
-	if (configure_sqlite(err, errlen) < 0)
-		return -1;
+	configure_sqlite();
 	if (check_header(path, &is_new, err, errlen) < 0)
 		return -1;
 	if (!is_new && check_identity(path, err, errlen) < 0)

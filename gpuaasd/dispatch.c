@@ -258,7 +258,7 @@ static enum status authenticate(struct op_ctx *ctx)
 	size_t len = strlen(token);
 	if (token_cache_get(&ctx->d->tokens, token, len, &ctx->claims)) {
 		if (!auth_claims_current(&ctx->claims, op_now(), &why))
-			return op_fail(ctx, ST_UNAUTHENTICATED, "%s", why ? why : "invalid token");
+			return op_fail(ctx, ST_UNAUTHENTICATED, "%s", why);
 	} else {
 		if (auth_token_verify(&ctx->d->key, token, op_now(), &ctx->claims, &why) != ST_OK)
 			return op_fail(ctx, ST_UNAUTHENTICATED, "%s", why ? why : "invalid token");

@@ -51,25 +51,54 @@ void out_opt_int(struct strbuf *b, const char *key, bool has, int64_t v)
 		strbuf_adds(b, "null");
 }
 
+/* Writers into room taken once per job (strbuf_room): a listed job has
+ * some twenty-five fields, and an append per key and per value was most of
+ * a 50-row list's JSON cost. KEY gives a literal ,"key": and its length. */
+#define KEY(k) (",\"" k "\":"), (sizeof(",\"" k "\":") - 1)
+#define TIME_ROOM 40
+
+static char *put_lit(char *o, const char *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+
+static char *put_str(char *o, const char *key, size_t klen, const char *v, size_t vlen)
+{
+	o = put_lit(o, key, klen);
+	return strbuf_put_json_str(o, v, vlen);
+}
+
+static char *put_int(char *o, const char *key, size_t klen, bool has, int64_t v)
+{
+	o = put_lit(o, key, klen);
+	return has ? strbuf_put_int(o, v) : put_lit(o, "null", 4);
+}
+
+/* RFC 3339 UTC, or null when unset: nothing in it needs escaping. */
+static char *put_time(char *o, const char *key, size_t klen, int64_t t)
+{
+	o = put_lit(o, key, klen);
+	if (t <= 0)
+		return put_lit(o, "null", 4);
+	*o++ = '"';
+	o += strlen(time_format_rfc3339(t, o, TIME_ROOM - 2));
+	*o++ = '"';
+	return o;
+}
+
 /* A time as RFC 3339 UTC, or null when unset. */
 void out_time(struct strbuf *b, const char *key, int64_t t)
 {
-	char ts[40];
-	out_key(b, key);
-	if (t <= 0) {
-		strbuf_add(b, "null", 4);
-		return;
-	}
-	/* Digits, '-', ':', 'T' and 'Z': nothing to escape. */
-	size_t n = strlen(time_format_rfc3339(t, ts, sizeof ts));
-	char *o = strbuf_room(b, n + 2);
+	size_t klen = strlen(key);
+	char *o = strbuf_room(b, klen + 4 + TIME_ROOM);
 	if (!o)
 		return;
+	*o++ = ',';
 	*o++ = '"';
-	memcpy(o, ts, n);
-	o += n;
+	o = put_lit(o, key, klen);
 	*o++ = '"';
-	strbuf_commit(b, o);
+	strbuf_commit(b, put_time(o, ":", 1, t));
 }
 
 /* "14:20", or "Nov 28 14:20" when not today (the daemon's local time). */
@@ -149,42 +178,6 @@ static int64_t job_estimate(struct daemon *d, const struct job_row *j)
 			: sched_estimate_new(d->sched, idx, (int)j->gpu_count);
 }
 
-/* Writers into room taken once per job (strbuf_room): a listed job has
- * some twenty-five fields, and an append per key and per value was most of
- * a 50-row list's JSON cost. KEY gives a literal ,"key": and its length. */
-#define KEY(k) (",\"" k "\":"), (sizeof(",\"" k "\":") - 1)
-#define TIME_ROOM 40
-
-static char *put_lit(char *o, const char *s, size_t n)
-{
-	memcpy(o, s, n);
-	return o + n;
-}
-
-static char *put_str(char *o, const char *key, size_t klen, const char *v)
-{
-	o = put_lit(o, key, klen);
-	return strbuf_put_json_str(o, v, v ? strlen(v) : 0);
-}
-
-static char *put_int(char *o, const char *key, size_t klen, bool has, int64_t v)
-{
-	o = put_lit(o, key, klen);
-	return has ? strbuf_put_int(o, v) : put_lit(o, "null", 4);
-}
-
-/* RFC 3339 UTC, or null when unset: nothing in it needs escaping. */
-static char *put_time(char *o, const char *key, size_t klen, int64_t t)
-{
-	o = put_lit(o, key, klen);
-	if (t <= 0)
-		return put_lit(o, "null", 4);
-	*o++ = '"';
-	o += strlen(time_format_rfc3339(t, o, TIME_ROOM - 2));
-	*o++ = '"';
-	return o;
-}
-
 void job_write_open(struct strbuf *b, struct daemon *d, const struct job_row *j)
 {
 	char why[600], rule[32];
@@ -192,35 +185,39 @@ void job_write_open(struct strbuf *b, struct daemon *d, const struct job_row *j)
 	const char *reason = job_reason(d, j, est, why, sizeof why);
 	snprintf(rule, sizeof rule, "rule:%lld", (long long)j->approved_rule);
 	const char *by = j->approved_rule > 0 ? rule : j->approved_by;
-	const char *strs[] = {j->name, j->owner, j->gpu_type, j->status, reason, by, j->external_id};
-	size_t room = 512 + 6 * TIME_ROOM + 8 * STRBUF_INT_MAX + (j->command ? strlen(j->command) : 4);
-	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
-		room += STRBUF_JSON_STR_MAX(strs[i] ? strlen(strs[i]) : 0);
+	enum { NAME, OWNER, TYPE, STATUS, REASON, BY, EXTERNAL, NSTRS };
+	const char *strs[NSTRS] = {j->name, j->owner, j->gpu_type, j->status, reason, by, j->external_id};
+	size_t lens[NSTRS], cmd_len = j->command ? strlen(j->command) : 0;
+	size_t room = 512 + 6 * TIME_ROOM + 8 * STRBUF_INT_MAX + cmd_len;
+	for (size_t i = 0; i < NSTRS; i++) {
+		lens[i] = strs[i] ? strlen(strs[i]) : 0;
+		room += STRBUF_JSON_STR_MAX(lens[i]);
+	}
 	char *o = strbuf_room(b, room);
 	if (!o)
 		return;
 	o = put_lit(o, "{\"id\":", 6);
 	o = strbuf_put_int(o, j->id);
-	o = put_str(o, KEY("name"), j->name);
-	o = put_str(o, KEY("owner"), j->owner);
-	o = put_str(o, KEY("gpu_type"), j->gpu_type);
+	o = put_str(o, KEY("name"), j->name, lens[NAME]);
+	o = put_str(o, KEY("owner"), j->owner, lens[OWNER]);
+	o = put_str(o, KEY("gpu_type"), j->gpu_type, lens[TYPE]);
 	o = put_int(o, KEY("gpu_count"), true, j->gpu_count);
 	o = put_int(o, KEY("time_limit"), true, j->time_limit);
-	o = put_str(o, KEY("status"), j->status);
-	o = put_str(o, KEY("reason"), reason);
+	o = put_str(o, KEY("status"), j->status, lens[STATUS]);
+	o = put_str(o, KEY("reason"), reason, lens[REASON]);
 	o = put_time(o, KEY("created_at"), j->created_at);
 	o = put_time(o, KEY("approved_at"), j->approved_at);
-	o = put_str(o, KEY("approved_by"), by);
+	o = put_str(o, KEY("approved_by"), by, lens[BY]);
 	o = put_time(o, KEY("started_at"), j->started_at);
 	o = put_time(o, KEY("finished_at"), j->finished_at);
 	o = put_int(o, KEY("charged_seconds"), j->has_charged, j->charged_seconds);
 	o = put_int(o, KEY("exit_code"), j->has_exit_code, j->exit_code);
 	/* Stored as the compact JSON array we produced at submit. */
 	o = put_lit(o, KEY("command"));
-	o = j->command ? put_lit(o, j->command, strlen(j->command)) : put_lit(o, "null", 4);
+	o = j->command ? put_lit(o, j->command, cmd_len) : put_lit(o, "null", 4);
 	/* Upper bound, rounded up to the second; null when unknown. */
 	o = put_time(o, KEY("estimated_start"), est == ESTIMATE_NEVER ? 0 : (est + 999) / 1000);
-	o = put_str(o, KEY("slurm_job_id"), j->external_id);
+	o = put_str(o, KEY("slurm_job_id"), j->external_id, lens[EXTERNAL]);
 	/* Only where weights mean something: set now, or when it was submitted. */
 	if (inventory_weighted(&d->inv) || j->weight > 1)
 		o = put_int(o, KEY("weight"), true, j->weight > 0 ? j->weight : 1);

@@ -44,8 +44,10 @@ static int configure(struct daemon *d, int argc, char **argv, char *err, size_t 
  * Only a speed setting: if it is refused, say so and go on. */
 static void tune_malloc(void)
 {
-	if (mallopt(M_MMAP_THRESHOLD, 4 << 20) != 1 || mallopt(M_TRIM_THRESHOLD, 2 << 20) != 1)
+	if (mallopt(M_MMAP_THRESHOLD, 4 << 20) != 1)
 		log_event(LOG_WARN, "malloc.tune_failed", "setting=mmap_threshold");
+	if (mallopt(M_TRIM_THRESHOLD, 2 << 20) != 1)
+		log_event(LOG_WARN, "malloc.tune_failed", "setting=trim_threshold");
 }
 
 int main(int argc, char **argv)
