@@ -59,7 +59,7 @@ static int set_bool(bool *field, const char *value, char *why, size_t whylen)
 			return 0;
 		}
 	}
-	snprintf(why, whylen, "'%s' is not on or off", value);
+	snprintf(why, whylen, "'%s' is not a boolean (on/off, true/false, yes/no, 1/0)", value);
 	return -1;
 }
 

@@ -2,8 +2,29 @@
 #include "gpuaas-web/forwarded.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+
+static void net_addr_v4(const void *in_addr, struct net_addr *out)
+{
+	memset(out->b, 0, 10);
+	out->b[10] = out->b[11] = 0xff;
+	memcpy(out->b + 12, in_addr, 4);
+}
+
+bool net_addr_of(const struct sockaddr *sa, struct net_addr *out)
+{
+	if (sa && sa->sa_family == AF_INET) {
+		net_addr_v4(&((const struct sockaddr_in *)sa)->sin_addr, out);
+		return true;
+	}
+	if (sa && sa->sa_family == AF_INET6) {
+		memcpy(out->b, ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, 16);
+		return true;
+	}
+	return false;
+}
 
 bool net_addr_parse(const char *text, size_t len, struct net_addr *out)
 {
@@ -18,9 +39,7 @@ bool net_addr_parse(const char *text, size_t len, struct net_addr *out)
 	buf[len] = '\0';
 	struct in_addr v4;
 	if (inet_pton(AF_INET, buf, &v4) == 1) {
-		memset(out->b, 0, 10);
-		out->b[10] = out->b[11] = 0xff;
-		memcpy(out->b + 12, &v4, 4);
+		net_addr_v4(&v4, out);
 		return true;
 	}
 	return inet_pton(AF_INET6, buf, out->b) == 1;

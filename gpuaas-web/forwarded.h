@@ -31,6 +31,9 @@ struct proxy_set {
  * 0, or -1 with the reason in err. */
 int proxy_set_parse(struct proxy_set *set, const char *list, char *err, size_t errlen);
 bool proxy_set_has(const struct proxy_set *set, const struct net_addr *a);
+struct sockaddr;
+/* A connection's peer address; false when it is not IPv4 or IPv6. */
+bool net_addr_of(const struct sockaddr *sa, struct net_addr *out);
 /* Parses one textual address; false when it is none. */
 bool net_addr_parse(const char *text, size_t len, struct net_addr *out);
 /* Writes a as text (IPv4 for a mapped address). */

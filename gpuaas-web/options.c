@@ -154,7 +154,11 @@ enum options_result options_reload(struct web_options *o, char *err, size_t errl
 	options_init(&fresh);
 	memcpy(fresh.set_on_cmdline, o->set_on_cmdline, sizeof fresh.set_on_cmdline);
 	fresh.config_path = o->config_path ? strdup(o->config_path) : NULL;
-	enum options_result r = o->config_path && !fresh.config_path ? OPTIONS_ERROR : options_load_file(&fresh, err, errlen);
+	enum options_result r = OPTIONS_ERROR;
+	if (o->config_path && !fresh.config_path)
+		snprintf(err, errlen, "out of memory");
+	else
+		r = options_load_file(&fresh, err, errlen);
 	if (r == OPTIONS_OK && optable_find(&table, "log-level", 9, false, &idx) && !o->set_on_cmdline[idx])
 		o->log_level = fresh.log_level;
 	options_finish(&fresh);

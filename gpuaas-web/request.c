@@ -82,16 +82,9 @@ const char *request_header(const struct request *r, const char *name)
 static bool client_addr(const struct request *r, struct net_addr *out)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	struct net_addr peer = {{0}};
-	if (sa && sa->sa_family == AF_INET) {
-		peer.b[10] = peer.b[11] = 0xff;
-		memcpy(peer.b + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	} else if (sa && sa->sa_family == AF_INET6) {
-		memcpy(peer.b, ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, 16);
-	} else {
+	struct net_addr peer;
+	if (!net_addr_of(ci ? ci->client_addr : NULL, &peer))
 		return false;
-	}
 	*out = r->w->proxies.n ? forwarded_client(&r->w->proxies, &peer, request_header(r, "X-Forwarded-For")) : peer;
 	return true;
 }

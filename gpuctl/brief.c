@@ -109,7 +109,7 @@ static bool parse_str(char **p, const char **out)
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				r += 6;
 			}
-			if (cp == 0)
+			if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff)) /* NUL, or a surrogate left alone */
 				return false;
 			if (cp < 0x80) {
 				*w++ = (char)cp;

@@ -113,7 +113,7 @@ static void brief_cells(void *arg, size_t k, const char **texts, enum colour *co
 /* Prints the first n rows: a table, or ids (-q, -o name). The table is
  * streamed from the rows: at 10,000 rows a stored one was megabytes of
  * fresh pages. */
-static void print_brief(const struct ctl *c, const struct brief_set *s, size_t n, bool reverse, bool ids_only)
+static int print_brief(struct ctl *c, const struct brief_set *s, size_t n, bool reverse, bool ids_only)
 {
 	if (ids_only) {
 		struct strbuf b;
@@ -122,19 +122,20 @@ static void print_brief(const struct ctl *c, const struct brief_set *s, size_t n
 			strbuf_add_int(&b, s->rows[reverse ? n - 1 - k : k].id);
 			strbuf_addc(&b, '\n');
 		}
-		if (!b.failed)
+		bool ok = !b.failed;
+		if (ok)
 			fwrite(b.data, 1, b.len, stdout);
 		strbuf_finish(&b);
-		return;
+		return ok ? 0 : ctl_fail(c, ST_INTERNAL, "out of memory");
 	}
 	static const char *const heads[] = {"ID", "NAME", "OWNER", "TYPE", ">COUNT", ">TIME", ">ELAPSED", "STATUS",
 		"CREATED"};
 	struct table t;
 	table_init(&t, 9, heads);
 	struct brief_print p = {.s = s, .n = n, .reverse = reverse, .now = (int64_t)time(NULL)};
-	table_print_rows(&t, n, brief_cells, &p, stdout, fmt_colour_on());
+	int rc = table_print_rows(&t, n, brief_cells, &p, stdout, fmt_colour_on());
 	table_free(&t);
-	(void)c;
+	return rc < 0 ? ctl_fail(c, ST_INTERNAL, "out of memory") : 0;
 }
 
 /* "showing 100 of 110 (use -n)" on stderr: counts the jobs after the last
@@ -173,7 +174,9 @@ static int list_brief(struct ctl *c, struct list_req *q)
 	}
 	if (!ids_only)
 		fill_started(c, q->base, &s, shown);
-	print_brief(c, &s, shown, q->oldest_first, ids_only);
+	rc = print_brief(c, &s, shown, q->oldest_first, ids_only);
+	if (rc != 0)
+		goto out;
 	if (cut && !ids_only && isatty(STDOUT_FILENO))
 		cut_hint(c, q, s.rows[shown - 1].id);
 out:

@@ -117,8 +117,10 @@ int read_new_password(struct ctl *c, const char *prompt, const char *again_promp
 		return EXIT_USAGE;
 	if (from_stdin)
 		return 0;
-	if (read_password(c, again_prompt, false, again, sizeof again) < 0)
+	if (read_password(c, again_prompt, false, again, sizeof again) < 0) {
+		explicit_bzero(again, sizeof again);
 		return ctl_report(c, ST_USAGE);
+	}
 	bool same = strcmp(again, pw) == 0;
 	explicit_bzero(again, sizeof again);
 	return same ? 0 : ctl_fail(c, ST_USAGE, "%s: the passwords do not match", cmd_name(c));

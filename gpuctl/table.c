@@ -71,7 +71,6 @@ static uint32_t copy_measure(char *d, const char *s, size_t len, bool *control)
 	return w;
 }
 
-/* s with control characters written as escapes (\n, \t, \x1b), in the arena. */
 /* Writes s to d (room for 4 bytes a byte, and the NUL) with control
  * characters as escapes; the length written. */
 static size_t escape_into(char *d, const char *s)
@@ -93,6 +92,7 @@ static size_t escape_into(char *d, const char *s)
 	return (size_t)(w - d);
 }
 
+/* s with control characters written as escapes (\n, \t, \x1b), in the arena. */
 static const char *escaped(struct table *t, const char *s, size_t len, size_t *out_len)
 {
 	char *d = arena_take(t, len * 4 + 1);
