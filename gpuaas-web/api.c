@@ -112,6 +112,10 @@ static int check_caller(struct request *r, enum MHD_Result *ret)
 static int read_body(struct request *r, const struct handler *h, struct args *a, enum MHD_Result *ret)
 {
 	char err[256];
+	if (r->body.failed) { /* a body cut short must not reach gpuaasd as if whole */
+		*ret = respond_error(r, 500, ST_INTERNAL, "out of memory reading the request body");
+		return -1;
+	}
 	if (!r->body.len)
 		return 0;
 	const char *ct = request_header(r, "Content-Type");

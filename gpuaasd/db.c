@@ -130,11 +130,11 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[STMT_EVENT_INSERT] = "INSERT INTO events(at, actor, kind, job_id, user_id, detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
 	/* ?1 since, ?2 limit, ?3 job (0: any), ?4 visible-to user (0: all), ?5 kinds ("": any, else ",a,b,"),
 	 * ?6 actor or subject name ("": any), ?7 at or after (0: any). */
-	[STMT_EVENT_LIST] = "SELECT e.seq, e.at, e.actor, e.kind, e.job_id, "
-			    "(SELECT username FROM users WHERE id = e.user_id), e.detail FROM events e "
+	[STMT_EVENT_LIST] = "SELECT e.seq, e.at, e.actor, e.kind, e.job_id, s.username, e.detail FROM events e "
+			    "LEFT JOIN users s ON s.id = e.user_id "
 			    "WHERE e.seq > ?1 AND (?3 = 0 OR e.job_id = ?3) AND (?4 = 0 OR e.user_id = ?4) "
 			    "AND (?5 = '' OR instr(?5, ',' || e.kind || ',') > 0) "
-			    "AND (?6 = '' OR e.actor = ?6 OR e.user_id IN (SELECT id FROM users WHERE username = ?6)) "
+			    "AND (?6 = '' OR e.actor = ?6 OR s.username = ?6) "
 			    "AND e.at >= ?7 ORDER BY e.seq LIMIT ?2",
 	[STMT_EVENT_MAX_SEQ] = "SELECT coalesce(max(seq), 0) FROM events",
 	/* The newest event always stays: seq is the rowid, and SQLite gives a new
