@@ -212,6 +212,16 @@ def run_pty(argv, env, script, timeout=20):
                     time.sleep(0.05)
         if status is None:
             raise AssertionError("did not exit:\n" + out.decode(errors="replace"))
+        # What it wrote just before exiting may still sit in the terminal's
+        # buffer: the loop above stops at the exit, so read the rest here.
+        while select.select([fd], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: drained, and the other side is closed
+                break
+            if not chunk:
+                break
+            out += chunk
     finally:
         try:
             os.close(fd)
