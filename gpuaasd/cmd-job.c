@@ -279,9 +279,10 @@ struct list_ctx {
 	struct strbuf *b;
 	bool brief;
 	bool inbox;
+	int64_t limit;
 	int64_t rows;
 	int64_t last_id;
-	bool full;
+	bool more; /* rows are left after last_id: the page was full or cut */
 	struct owner_stats owners[64]; /* a small cache: most inboxes have few owners */
 	int nowners;
 };
@@ -304,6 +305,11 @@ static const struct owner_stats *owner_stats(struct list_ctx *l, int64_t owner_i
 static int list_cb(void *arg, const struct job_row *row)
 {
 	struct list_ctx *l = arg;
+	/* The row past the limit, read only to know that more are left. */
+	if (l->rows == l->limit) {
+		l->more = true;
+		return 1;
+	}
 	size_t before = l->b->len;
 	if (l->rows > 0)
 		strbuf_addc(l->b, ',');
@@ -327,7 +333,7 @@ static int list_cb(void *arg, const struct job_row *row)
 	if (l->rows > 0 && l->b->len > LIST_BUDGET) {
 		l->b->len = before;
 		l->b->data[before] = '\0';
-		l->full = true;
+		l->more = true;
 		return 1;
 	}
 	l->rows++;
@@ -407,7 +413,8 @@ static enum status job_list(struct op_ctx *ctx)
 	    (st = arg_int(ctx, "limit", false, 1, 1000000, &limit)) != ST_OK ||
 	    (st = arg_int(ctx, "before_id", false, 1, JSON_INT_MAX, &before)) != ST_OK)
 		return st;
-	struct job_filter f = {.before_id = before, .limit = limit, .brief = brief && !inbox};
+	/* One row more than asked says whether any are left. */
+	struct job_filter f = {.before_id = before, .limit = limit + 1, .brief = brief && !inbox};
 	if ((st = parse_states(ctx, &f.state_mask)) != ST_OK ||
 	    (st = list_owner(ctx, all || (inbox && !user), user, &f.owner_id)) != ST_OK)
 		return st;
@@ -422,12 +429,13 @@ static enum status job_list(struct op_ctx *ctx)
 	if (!strbuf_room(b, (size_t)(limit < 200 ? limit : 200) * (f.brief ? 200 : 600)))
 		return op_fail(ctx, ST_INTERNAL, "out of memory");
 	strbuf_adds(b, "{\"jobs\":[");
-	struct list_ctx l = {.ctx = ctx, .b = b, .brief = f.brief, .inbox = inbox};
+	struct list_ctx l = {.ctx = ctx, .b = b, .brief = f.brief, .inbox = inbox, .limit = limit};
 	if (db_job_list(ctx->d->db, &f, list_cb, &l) < 0)
 		return op_db_error(ctx);
-	/* More rows than fit one frame: the client asks again from here. */
+	/* Rows are left (past the limit, or past what fits one frame): the
+	 * client asks again from here, and can before reading this page. */
 	strbuf_adds(b, "],\"next_before_id\":");
-	if (l.full)
+	if (l.more)
 		strbuf_add_int(b, l.last_id);
 	else
 		strbuf_adds(b, "null");

@@ -18,7 +18,7 @@ struct job_col {
 #define TEXT0_COL(f) {COL_TEXT_OR_EMPTY, JOB_FIELD(f, const char *), 0}
 #define OPT_COL(f, flag) {COL_OPT_INT, JOB_FIELD(f, int64_t), JOB_FIELD(flag, bool)}
 
-/* JOB_COLS of db.c, in order; its first JOB_BRIEF_NCOLS are JOB_BRIEF_COLS. */
+/* JOB_COLS of db.c, in order. */
 static const struct job_col job_cols[] = {
 	INT_COL(id), TEXT0_COL(name), TEXT0_COL(owner), TEXT_COL(gpu_type), INT_COL(gpu_count),
 	INT_COL(time_limit), TEXT_COL(status), TEXT0_COL(reason), INT_COL(created_at),
@@ -29,14 +29,21 @@ static const struct job_col job_cols[] = {
 	INT_COL(sim_run),
 };
 #define JOB_NCOLS ((int)(sizeof job_cols / sizeof job_cols[0]))
-#define JOB_BRIEF_NCOLS 9
 
-/* Zeroes j and reads the first ncols columns of the current row into it. */
-static void read_job(sqlite3_stmt *st, struct job_row *j, int ncols)
+/* JOB_BRIEF_COLS of db.c, in order: what a brief row shows, no more (a
+ * column read is a tenth of a brief row's cost). */
+static const struct job_col brief_cols[] = {
+	INT_COL(id), TEXT0_COL(name), TEXT0_COL(owner), TEXT_COL(gpu_type), INT_COL(gpu_count),
+	INT_COL(time_limit), TEXT_COL(status), INT_COL(created_at),
+};
+#define JOB_BRIEF_NCOLS ((int)(sizeof brief_cols / sizeof brief_cols[0]))
+
+/* Zeroes j and reads the current row's ncols columns, laid out as cols, into it. */
+static void read_job(sqlite3_stmt *st, struct job_row *j, const struct job_col *cols, int ncols)
 {
 	memset(j, 0, sizeof *j);
 	for (int i = 0; i < ncols; i++) {
-		const struct job_col *c = &job_cols[i];
+		const struct job_col *c = &cols[i];
 		char *field = (char *)j + c->off;
 		switch (c->kind) {
 		case COL_INT:
@@ -57,6 +64,7 @@ static void read_job(sqlite3_stmt *st, struct job_row *j, int ncols)
 }
 
 struct job_cb_arg {
+	const struct job_col *cols;
 	int ncols;
 	db_job_cb cb;
 	void *arg;
@@ -68,15 +76,17 @@ static int job_row_read(sqlite3_stmt *st, void *arg)
 	struct job_cb_arg *a = arg;
 	struct job_row row;
 	a->rows++;
-	read_job(st, &row, a->ncols);
+	read_job(st, &row, a->cols, a->ncols);
 	return a->cb(a->arg, &row);
 }
 
-/* Steps st, reading ncols columns of each row and calling cb per row.
- * Returns 0, cb's non-zero value, or -1; *rows (may be NULL): rows seen. */
-static int each_row_with(struct db *db, sqlite3_stmt *st, int ncols, db_job_cb cb, void *arg, int *rows)
+/* Steps st, reading the ncols columns of each row (laid out as cols) and
+ * calling cb per row. Returns 0, cb's non-zero value, or -1; *rows (may
+ * be NULL): rows seen. */
+static int each_row_with(struct db *db, sqlite3_stmt *st, const struct job_col *cols, int ncols, db_job_cb cb,
+	void *arg, int *rows)
 {
-	struct job_cb_arg a = {ncols, cb, arg, 0};
+	struct job_cb_arg a = {cols, ncols, cb, arg, 0};
 	int result = db_each_row(db, st, job_row_read, &a, "job query");
 	if (rows)
 		*rows = a.rows;
@@ -85,7 +95,7 @@ static int each_row_with(struct db *db, sqlite3_stmt *st, int ncols, db_job_cb c
 
 static int each_row(struct db *db, sqlite3_stmt *st, db_job_cb cb, void *arg, int *rows)
 {
-	return each_row_with(db, st, JOB_NCOLS, cb, arg, rows);
+	return each_row_with(db, st, job_cols, JOB_NCOLS, cb, arg, rows);
 }
 
 int db_job_insert(struct db *db, const struct job_insert *j, int64_t *id_out)
@@ -143,7 +153,9 @@ int db_job_list(struct db *db, const struct job_filter *f, db_job_cb cb, void *a
 	}
 	sqlite3_bind_int64(st, 2, f->before_id > 0 ? f->before_id : INT64_MAX);
 	sqlite3_bind_int64(st, 3, f->limit);
-	return each_row_with(db, st, f->brief ? JOB_BRIEF_NCOLS : JOB_NCOLS, cb, arg, NULL);
+	if (f->brief)
+		return each_row_with(db, st, brief_cols, JOB_BRIEF_NCOLS, cb, arg, NULL);
+	return each_row_with(db, st, job_cols, JOB_NCOLS, cb, arg, NULL);
 }
 
 static int list_simple(struct db *db, enum stmt_id id, int64_t param, db_job_cb cb, void *arg)

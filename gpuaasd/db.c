@@ -72,8 +72,8 @@ static const char *const stmt_sql[STMT__COUNT] = {
 				    "WHERE j.id < ?2 AND (?4 >> (CASE j.status WHEN 'PENDING' THEN 0 "
 				    "WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 "
 				    "WHEN 'CANCELLED' THEN 5 WHEN 'REJECTED' THEN 6 ELSE 7 END)) & 1 ORDER BY j.id DESC LIMIT ?3",
-#define JOB_BRIEF_COLS "j.id, j.name, u.username, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.reason, " \
-	"j.created_at "
+/* brief_cols of db-job.c, in order. */
+#define JOB_BRIEF_COLS "j.id, j.name, u.username, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.created_at "
 #define STATE_BIT "(?4 >> (CASE j.status WHEN 'PENDING' THEN 0 WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 " \
 	"WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 WHEN 'CANCELLED' THEN 5 WHEN 'REJECTED' THEN 6 ELSE 7 END)) & 1 "
 	[STMT_JOB_BRIEF_OWN] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "

@@ -40,7 +40,10 @@ static bool parse_int(char **p, int64_t *out)
 		s++;
 	if (*s < '0' || *s > '9')
 		return false;
+	/* 18 digits cannot overflow: only a longer number is checked. */
 	int64_t v = 0;
+	for (int k = 0; k < 18 && *s >= '0' && *s <= '9'; k++, s++)
+		v = v * 10 + (*s - '0');
 	while (*s >= '0' && *s <= '9') {
 		if (v > (INT64_MAX - 9) / 10)
 			return false;
@@ -173,4 +176,29 @@ int brief_parse(char *text, struct brief_row **rows, size_t *n, size_t *cap, int
 	if (!lit(&p, "null") && !parse_int(&p, next_before_id))
 		return -1;
 	return lit(&p, "}") ? 0 : -1;
+}
+
+int64_t brief_tail_cursor(const char *text, size_t len)
+{
+	static const char key[] = "\"next_before_id\":";
+	const size_t klen = sizeof key - 1;
+	if (len < klen + 2 || text[len - 1] != '}')
+		return -1;
+	size_t end = len - 1, p = end;
+	while (p > 0 && text[p - 1] >= '0' && text[p - 1] <= '9')
+		p--;
+	if (p == end) {
+		bool null = end >= 4 + klen && memcmp(text + end - 4, "null", 4) == 0 &&
+			    memcmp(text + end - 4 - klen, key, klen) == 0;
+		return null ? 0 : -1;
+	}
+	if (p < klen || memcmp(text + p - klen, key, klen) != 0)
+		return -1;
+	int64_t v = 0;
+	for (size_t i = p; i < end; i++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (text[i] - '0');
+	}
+	return v;
 }

@@ -19,5 +19,10 @@ struct brief_row {
  * in place, appending rows to *rows (grown with realloc). Returns 0, or -1
  * when the text is not of that shape. */
 int brief_parse(char *text, struct brief_row **rows, size_t *n, size_t *cap, int64_t *next_before_id);
+/* next_before_id read backwards from the end of a job.list reply text
+ * ("...,\"next_before_id\":N}"), without reading the rows, so that the
+ * next page can be asked for first: N, 0 for null, -1 when the text does
+ * not end that way. */
+int64_t brief_tail_cursor(const char *text, size_t len);
 
 #endif

@@ -233,13 +233,23 @@ static size_t ok_prefix(const char *buf, size_t len, int64_t want_id)
 	return (size_t)n;
 }
 
+enum status ctl_send(struct ctl *c, const char *op, cJSON *args, int64_t *id)
+{
+	return send_request(c, op, args, true, NULL, id);
+}
+
 enum status ctl_call_text(struct ctl *c, const char *op, cJSON *args, char **text, size_t *len)
 {
 	*text = NULL;
 	int64_t id;
 	enum status st = send_request(c, op, args, true, NULL, &id);
-	if (st != ST_OK)
-		return st;
+	return st == ST_OK ? ctl_read_text(c, id, text, len) : st;
+}
+
+enum status ctl_read_text(struct ctl *c, int64_t id, char **text, size_t *len)
+{
+	*text = NULL;
+	enum status st;
 	char *buf = NULL;
 	size_t n = 0;
 	int rc = read_frame(c->fd, &buf, &n);
@@ -262,7 +272,11 @@ enum status ctl_call_text(struct ctl *c, const char *op, cJSON *args, char **tex
 	free(buf);
 	st = ST_INTERNAL;
 	snprintf(c->err, sizeof c->err, "malformed reply from gpuaasd");
-	if (cJSON_IsObject(reply)) {
+	int64_t got = 0;
+	if (cJSON_IsObject(reply) &&
+	    json_get_int(reply, "id", -JSON_INT_MAX, JSON_INT_MAX, &got) == JSON_FIELD_OK && got != id) {
+		snprintf(c->err, sizeof c->err, "reply out of order from gpuaasd");
+	} else if (cJSON_IsObject(reply)) {
 		if (cJSON_IsTrue(json_get(reply, "ok"))) {
 			char *t = cJSON_PrintUnformatted(json_get(reply, "data"));
 			if (t) {

@@ -149,7 +149,7 @@ static int own_live_ids(struct ctl *c, const char *states, char ***ids, int *n)
 	*n = 0;
 	/* Without its states the request would name every job of yours. */
 	int rc = cJSON_AddStringToObject(base, "states", states ? states : "PENDING,APPROVED,RUNNING")
-			 ? brief_fetch(c, base, NULL, 1000000, &before, &s)
+			 ? brief_fetch(c, base, NULL, 1000000, &before, &s, NULL, NULL)
 			 : ctl_fail(c, ST_INTERNAL, "out of memory");
 	cJSON_Delete(base);
 	if (rc == 0 && s.n > 0 && !(*ids = calloc(s.n, sizeof **ids)))

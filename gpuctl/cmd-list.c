@@ -50,11 +50,6 @@ static struct brief_row *row_by_id(struct brief_set *s, size_t n, int64_t id)
  * only (at most one per GPU), gives ELAPSED. */
 static void fill_started(struct ctl *c, const cJSON *base, struct brief_set *s, size_t shown)
 {
-	bool any = false;
-	for (size_t i = 0; i < shown && !any; i++)
-		any = strcmp(s->rows[i].status, "RUNNING") == 0;
-	if (!any)
-		return;
 	cJSON *args = cJSON_Duplicate(base, 1), *data = NULL;
 	cJSON_DeleteItemFromObjectCaseSensitive(args, "states");
 	if (!cJSON_AddStringToObject(args, "states", "RUNNING") || !json_add_int(args, "limit", 100000)) {
@@ -110,32 +105,60 @@ static void brief_cells(void *arg, size_t k, const char **texts, enum colour *co
 	colours[7] = fmt_status_colour(r->status);
 }
 
-/* Prints the first n rows: a table, or ids (-q, -o name). The table is
- * streamed from the rows: at 10,000 rows a stored one was megabytes of
- * fresh pages. */
-static int print_brief(struct ctl *c, const struct brief_set *s, size_t n, bool reverse, bool ids_only)
+/* Prints the first n rows as ids (-q, -o name). */
+static int print_ids(struct ctl *c, const struct brief_set *s, size_t n, bool reverse)
 {
-	if (ids_only) {
-		struct strbuf b;
-		strbuf_init(&b, 0);
-		for (size_t k = 0; k < n; k++) {
-			strbuf_add_int(&b, s->rows[reverse ? n - 1 - k : k].id);
-			strbuf_addc(&b, '\n');
-		}
-		bool ok = !b.failed;
-		if (ok)
-			fwrite(b.data, 1, b.len, stdout);
-		strbuf_finish(&b);
-		return ok ? 0 : ctl_fail(c, ST_INTERNAL, "out of memory");
+	struct strbuf b;
+	strbuf_init(&b, 0);
+	for (size_t k = 0; k < n; k++) {
+		strbuf_add_int(&b, s->rows[reverse ? n - 1 - k : k].id);
+		strbuf_addc(&b, '\n');
 	}
-	static const char *const heads[] = {"ID", "NAME", "OWNER", "TYPE", ">COUNT", ">TIME", ">ELAPSED", "STATUS",
-		"CREATED"};
+	bool ok = !b.failed;
+	if (ok)
+		fwrite(b.data, 1, b.len, stdout);
+	strbuf_finish(&b);
+	return ok ? 0 : ctl_fail(c, ST_INTERNAL, "out of memory");
+}
+
+/* A brief table in the making: streamed from the rows, never stored (at
+ * 10,000 rows a stored one was megabytes of fresh pages), and measured
+ * page by page as the rows arrive, while gpuaasd makes the next page. */
+struct brief_table {
+	struct ctl *c;
 	struct table t;
-	table_init(&t, 9, heads);
-	struct brief_print p = {.s = s, .n = n, .reverse = reverse, .now = (int64_t)time(NULL)};
-	int rc = table_print_rows(&t, n, brief_cells, &p, stdout, fmt_colour_on());
-	table_free(&t);
-	return rc < 0 ? ctl_fail(c, ST_INTERNAL, "out of memory") : 0;
+	struct brief_print p;
+	size_t limit;  /* rows shown at most */
+	bool running;  /* a shown row is RUNNING: ELAPSED needs start times */
+};
+
+/* brief_fetch's page callback: widens the columns to the new rows. */
+static int measure_page(void *arg, struct brief_set *s, size_t first)
+{
+	struct brief_table *bt = arg;
+	size_t to = s->n < bt->limit ? s->n : bt->limit;
+	for (size_t k = first; k < to && !bt->running; k++)
+		bt->running = strcmp(s->rows[k].status, "RUNNING") == 0;
+	if (first < to && table_measure_rows(&bt->t, first, to, brief_cells, &bt->p) < 0)
+		return ctl_fail(bt->c, ST_INTERNAL, "out of memory");
+	return 0;
+}
+
+/* ELAPSED of the RUNNING rows, which were measured without it; then the
+ * table. */
+static int print_brief(struct brief_table *bt, const cJSON *base, struct brief_set *s, size_t shown, bool reverse)
+{
+	if (bt->running) {
+		fill_started(bt->c, base, s, shown);
+		for (size_t k = 0; k < shown; k++)
+			if (s->rows[k].started_at > 0 && table_measure_rows(&bt->t, k, k + 1, brief_cells, &bt->p) < 0)
+				return ctl_fail(bt->c, ST_INTERNAL, "out of memory");
+	}
+	bt->p.reverse = reverse;
+	bt->p.n = shown;
+	if (table_write_rows(&bt->t, shown, brief_cells, &bt->p, stdout, fmt_colour_on()) < 0)
+		return ctl_fail(bt->c, ST_INTERNAL, "out of memory");
+	return 0;
 }
 
 /* "showing 100 of 110 (use -n)" on stderr: counts the jobs after the last
@@ -144,7 +167,7 @@ static void cut_hint(struct ctl *c, struct list_req *q, int64_t last_shown)
 {
 	struct brief_set s = {0};
 	int64_t before = last_shown;
-	if (brief_fetch(c, q->base, q->pattern, HINT_COUNT_MAX, &before, &s) == 0) {
+	if (brief_fetch(c, q->base, q->pattern, HINT_COUNT_MAX, &before, &s, NULL, NULL) == 0) {
 		long long shown = (long long)q->limit, total = shown + (long long)s.n;
 		fflush(stdout);
 		if ((int64_t)s.n >= HINT_COUNT_MAX && before > 0)
@@ -158,28 +181,34 @@ static void cut_hint(struct ctl *c, struct list_req *q, int64_t last_shown)
 /* The table or ids from brief rows. */
 static int list_brief(struct ctl *c, struct list_req *q)
 {
+	static const char *const heads[] = {"ID", "NAME", "OWNER", "TYPE", ">COUNT", ">TIME", ">ELAPSED", "STATUS",
+		"CREATED"};
 	struct brief_set s = {0};
 	int64_t before = 0;
 	bool ids_only = q->quiet || c->out == OUT_NAME;
+	struct brief_table bt = {.c = c, .limit = (size_t)q->limit};
+	table_init(&bt.t, 9, heads);
+	bt.p = (struct brief_print){.s = &s, .now = (int64_t)time(NULL)};
 	/* One row more than asked tells whether the list was cut. */
 	int64_t want = q->limit < LIST_MAX ? q->limit + 1 : q->limit;
-	int rc = brief_fetch(c, q->base, q->pattern, want, &before, &s);
+	int rc = brief_fetch(c, q->base, q->pattern, want, &before, &s, ids_only ? NULL : measure_page, &bt);
 	if (rc != 0)
 		goto out;
 	bool cut = (int64_t)s.n > q->limit;
 	size_t shown = cut ? (size_t)q->limit : s.n;
-	if (shown == 0 && !ids_only) {
+	if (ids_only) {
+		rc = print_ids(c, &s, shown, q->oldest_first);
+		goto out;
+	}
+	if (shown == 0) {
 		fprintf(stderr, "no jobs\n");
 		goto out;
 	}
-	if (!ids_only)
-		fill_started(c, q->base, &s, shown);
-	rc = print_brief(c, &s, shown, q->oldest_first, ids_only);
-	if (rc != 0)
-		goto out;
-	if (cut && !ids_only && isatty(STDOUT_FILENO))
+	rc = print_brief(&bt, q->base, &s, shown, q->oldest_first);
+	if (rc == 0 && cut && isatty(STDOUT_FILENO))
 		cut_hint(c, q, s.rows[shown - 1].id);
 out:
+	table_free(&bt.t);
 	brief_set_free(&s);
 	return rc;
 }

@@ -57,6 +57,11 @@ enum status ctl_call_as(struct ctl *c, const char *token, const char *op, cJSON 
 /* Like ctl_call with a token, but on success returns the reply's data as
  * JSON text (malloc'd, *text; caller frees) without building a tree. */
 enum status ctl_call_text(struct ctl *c, const char *op, cJSON *args, char **text, size_t *len);
+/* ctl_call_text in two halves, for requests sent ahead of their replies:
+ * ctl_send sends one (args consumed) and gives its id; ctl_read_text reads
+ * the reply to id, which must be the next one to arrive. */
+enum status ctl_send(struct ctl *c, const char *op, cJSON *args, int64_t *id);
+enum status ctl_read_text(struct ctl *c, int64_t id, char **text, size_t *len);
 /* Pipelined: sends n requests, then reads n replies in order. Every
  * args[i] is consumed and set to NULL; data[i] (caller frees) is set for
  * each st[i] == ST_OK, errs[i] for the others. */

@@ -124,13 +124,17 @@ const char *fmt_colour_start(enum colour k)
 
 enum colour fmt_status_colour(const char *status)
 {
-	if (strcmp(status, "RUNNING") == 0 || strcmp(status, "COMPLETED") == 0)
-		return COLOUR_GREEN;
-	if (strcmp(status, "PENDING") == 0 || strcmp(status, "APPROVED") == 0)
-		return COLOUR_YELLOW;
-	if (strcmp(status, "FAILED") == 0 || strcmp(status, "REJECTED") == 0)
-		return COLOUR_RED;
-	if (strcmp(status, "CANCELLED") == 0 || strcmp(status, "EXPIRED") == 0)
-		return COLOUR_DIM;
+	static const struct {
+		const char *name;
+		enum colour colour;
+	} states[] = {
+		{"PENDING", COLOUR_YELLOW}, {"APPROVED", COLOUR_YELLOW}, {"RUNNING", COLOUR_GREEN},
+		{"COMPLETED", COLOUR_GREEN}, {"FAILED", COLOUR_RED}, {"REJECTED", COLOUR_RED},
+		{"CANCELLED", COLOUR_DIM}, {"EXPIRED", COLOUR_DIM},
+	};
+	/* The first letter before the whole word: this runs on every row. */
+	for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+		if (status[0] == states[i].name[0] && strcmp(status, states[i].name) == 0)
+			return states[i].colour;
 	return COLOUR_NONE;
 }

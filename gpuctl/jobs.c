@@ -2,12 +2,16 @@
 #include "gpuctl/jobs.h"
 
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/json.h"
 
 #define FILTER_PAGE 10000 /* rows per request when a name filter throws some away */
+/* Rows per request otherwise: each next request goes out as soon as a
+ * page arrives, so gpuaasd makes page k+1 while gpuctl reads page k. */
+#define BRIEF_PAGE 2000
 
 /* Keeps the text the rows of one page point into. */
 static int keep_text(struct brief_set *s, char *text)
@@ -48,35 +52,76 @@ static cJSON *page_args(const cJSON *base, bool brief, int64_t limit, int64_t be
 	return NULL;
 }
 
-int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t want, int64_t *before,
-	struct brief_set *s)
+/* Sends the request for one page of brief rows. */
+static enum status send_page(struct ctl *c, const cJSON *base, int64_t ask, int64_t before, int64_t *id)
 {
-	while ((int64_t)s->n < want && *before >= 0) {
-		int64_t ask = pattern ? FILTER_PAGE : want - (int64_t)s->n;
-		if (ask > 1000000)
-			ask = 1000000;
-		char *text = NULL;
-		size_t len = 0, n0 = s->n;
-		cJSON *args = page_args(base, true, ask, *before);
-		if (!args)
-			return ctl_fail(c, ST_INTERNAL, "out of memory");
-		enum status st = ctl_call_text(c, "job.list", args, &text, &len);
-		if (st != ST_OK)
-			return ctl_report(c, st);
-		if (keep_text(s, text) < 0) {
-			free(text);
-			return ctl_fail(c, ST_INTERNAL, "out of memory");
-		}
-		int64_t next = 0;
-		if (brief_parse(text, &s->rows, &s->n, &s->cap, &next) < 0)
-			return ctl_fail(c, ST_INTERNAL, "malformed job.list reply from gpuaasd");
-		/* Cut short by the frame size: next_before_id. Full: maybe more after the last. */
-		size_t got = s->n - n0;
-		*before = next > 0 ? next : ((int64_t)got == ask && got > 0 ? s->rows[s->n - 1].id : -1);
-		if (pattern)
-			filter_rows(s, n0, pattern);
+	cJSON *args = page_args(base, true, ask, before);
+	if (!args) {
+		snprintf(c->err, sizeof c->err, "out of memory");
+		return ST_INTERNAL;
 	}
+	return ctl_send(c, "job.list", args, id);
+}
+
+/* Reads, keeps and parses the page answering id into s. On the way, once
+ * the reply is in but before its rows are read, sends the request for the
+ * next page when more are wanted: gpuaasd makes that page while this one is
+ * parsed and measured (*next_id, *next_ask; 0 when none was sent). */
+static int take_page(struct ctl *c, const cJSON *base, int64_t id, int64_t want_more, int64_t *before,
+	struct brief_set *s, int64_t *next_id, int64_t *next_ask)
+{
+	char *text = NULL;
+	size_t len = 0;
+	*next_id = *next_ask = 0;
+	enum status st = ctl_read_text(c, id, &text, &len);
+	if (st != ST_OK)
+		return ctl_report(c, st);
+	if (keep_text(s, text) < 0) {
+		free(text);
+		return ctl_fail(c, ST_INTERNAL, "out of memory");
+	}
+	int64_t cursor = brief_tail_cursor(text, len);
+	if (cursor > 0 && want_more > 0) {
+		*next_ask = want_more < BRIEF_PAGE ? want_more : BRIEF_PAGE;
+		if ((st = send_page(c, base, *next_ask, cursor, next_id)) != ST_OK)
+			return ctl_report(c, st);
+	}
+	int64_t next = 0;
+	if (brief_parse(text, &s->rows, &s->n, &s->cap, &next) < 0 || next != cursor)
+		return ctl_fail(c, ST_INTERNAL, "malformed job.list reply from gpuaasd");
+	*before = next > 0 ? next : -1;
 	return 0;
+}
+
+int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t want, int64_t *before,
+	struct brief_set *s, brief_page_fn on_page, void *arg)
+{
+	int64_t id = 0, ask = 0;
+	int rc = 0;
+	while (rc == 0 && (id || ((int64_t)s->n < want && *before >= 0))) {
+		if (!id) {
+			ask = pattern ? FILTER_PAGE : want - (int64_t)s->n;
+			ask = ask < BRIEF_PAGE || pattern ? ask : BRIEF_PAGE;
+			enum status st = send_page(c, base, ask, *before, &id);
+			if (st != ST_OK)
+				return ctl_report(c, st);
+		}
+		size_t n0 = s->n;
+		/* Assumes this page full: a page cut short by the frame size only
+		 * means one more request later. A name filter reads on only as
+		 * far as it must. */
+		int64_t more = pattern ? 0 : want - ((int64_t)n0 + ask), next_ask = 0;
+		rc = take_page(c, base, id, more, before, s, &id, &next_ask);
+		ask = next_ask;
+		if (rc == 0 && pattern)
+			filter_rows(s, n0, pattern);
+		if (rc == 0 && on_page)
+			rc = on_page(arg, s, n0);
+	}
+	/* Gave up with a request in flight: its reply must not meet the next call. */
+	if (rc != 0 && id)
+		ctl_disconnect(c);
+	return rc;
 }
 
 void brief_set_free(struct brief_set *s)

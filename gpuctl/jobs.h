@@ -19,13 +19,17 @@ struct brief_set {
 	size_t ntexts, tcap;
 };
 
+/* Called after each page with the rows it added, s->rows[first..s->n):
+ * 0 to go on, or the exit code after an error. */
+typedef int (*brief_page_fn)(void *arg, struct brief_set *s, size_t first);
 /* Fetches brief rows of job.list with base's arguments (all, user, states)
  * from *before on (0: the newest), keeping those whose name matches
- * pattern (NULL: all), until s holds want rows or the jobs end. *before is
- * left where the next page starts (-1: there is nothing after). 0, or the
- * exit code after the error. */
+ * pattern (NULL: all), until s holds want rows or the jobs end; on_page
+ * (may be NULL) sees each page as it comes, while gpuaasd makes the next.
+ * *before is left where the next page starts (-1: there is nothing after).
+ * 0, or the exit code after the error. */
 int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t want, int64_t *before,
-	struct brief_set *s);
+	struct brief_set *s, brief_page_fn on_page, void *arg);
 /* Frees s's rows and texts. */
 void brief_set_free(struct brief_set *s);
 /* Fetches up to limit whole job objects, newest first, whose name matches

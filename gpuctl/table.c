@@ -41,34 +41,47 @@ static char *arena_take(struct table *t, size_t n)
 	return p;
 }
 
-/* Width in characters of s, and whether it holds control characters. */
+/* What a byte adds when measuring: 1 marks a UTF-8 continuation byte (no
+ * width of its own), 2 a control character (shown as an escape). */
+#define SIXTEEN(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+static const uint8_t byte_class[256] = {
+	SIXTEEN(2), SIXTEEN(2),                                     /* 0x00-0x1f */
+	SIXTEEN(0), SIXTEEN(0), SIXTEEN(0), SIXTEEN(0), SIXTEEN(0), /* 0x20-0x6f */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2,             /* 0x70-0x7f: DEL */
+	SIXTEEN(1), SIXTEEN(1), SIXTEEN(1), SIXTEEN(1),             /* 0x80-0xbf */
+	SIXTEEN(0), SIXTEEN(0), SIXTEEN(0), SIXTEEN(0),             /* 0xc0-0xff */
+};
+
+/* Width in characters of s, and whether it holds control characters. Runs
+ * twice on every cell of a streamed table: a table lookup a byte, kept in
+ * locals (through the pointers it was 17 instructions a byte). */
 static uint32_t measure(const char *s, size_t *len, bool *control)
 {
-	uint32_t w = 0;
+	uint32_t cont = 0, seen = 0;
 	const unsigned char *p = (const unsigned char *)s;
-	*control = false;
-	for (; *p; p++) {
-		w += (*p & 0xc0) != 0x80;
-		*control |= *p < 0x20 || *p == 0x7f;
+	for (unsigned char c; (c = *p) != 0; p++) {
+		uint32_t k = byte_class[c];
+		cont += k & 1;
+		seen |= k;
 	}
 	*len = (size_t)(p - (const unsigned char *)s);
-	return w;
+	*control = (seen & 2) != 0;
+	return (uint32_t)*len - cont;
 }
 
 /* measure, copying the len bytes of s to d (then a NUL) on the way. */
 static uint32_t copy_measure(char *d, const char *s, size_t len, bool *control)
 {
-	uint32_t w = 0;
-	bool ctl = false;
+	uint32_t cont = 0, seen = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		d[i] = (char)c;
-		w += (c & 0xc0) != 0x80;
-		ctl |= c < 0x20 || c == 0x7f;
+		cont += byte_class[c] & 1;
+		seen |= byte_class[c];
 	}
 	d[len] = '\0';
-	*control = ctl;
-	return w;
+	*control = (seen & 2) != 0;
+	return (uint32_t)len - cont;
 }
 
 /* Writes s to d (room for 4 bytes a byte, and the NUL) with control
@@ -209,8 +222,9 @@ static char *put_cell(char *w, const struct table_cell *c, size_t width, bool ri
 		w = pad(w, width - c->width);
 	if (*col)
 		w = stpcpy(w, col);
-	for (uint32_t i = 0; i < c->len; i++)
-		w[i] = c->s[i];
+	const char *s = c->s;
+	for (uint32_t i = 0, n = c->len; i < n; i++)
+		w[i] = s[i];
 	w += c->len;
 	if (*col)
 		w = stpcpy(w, "\033[0m");
@@ -318,64 +332,133 @@ int table_print(struct table *t, FILE *out, bool colour)
 	return rc;
 }
 
-/* One streamed row made cells: measured, control characters escaped into
- * scratch (freed by the caller). */
-static int stream_cells(struct table *t, size_t r, table_row_fn fill, void *arg, struct table_cell *cells,
-	char **scratch)
+/* Width of s as escape_into writes it: \n and \t take two characters,
+ * other control characters four (\x1b). */
+static uint32_t escaped_width(const char *s)
 {
-	const char *text[TABLE_MAX_COLS] = {0};
-	enum colour colours[TABLE_MAX_COLS] = {0};
-	fill(arg, r, text, colours);
+	uint32_t w = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (byte_class[*p] == 2)
+			w += *p == '\n' || *p == '\t' ? 2 : 4;
+		else
+			w += byte_class[*p] == 0;
+	}
+	return w;
+}
+
+/* Row r of a streamed table: its texts ("-" for NULL or "") and colours. */
+static void fill_row(const struct table *t, size_t r, table_row_fn fill, void *arg, const char **text,
+	enum colour *colours)
+{
 	for (int i = 0; i < t->ncols; i++) {
-		const char *s = text[i] && *text[i] ? text[i] : "-";
-		size_t len;
-		bool control;
-		uint32_t w = measure(s, &len, &control);
-		if (control) {
-			char *e = scratch[i] = malloc(len * 4 + 1);
-			if (!e)
-				return -1;
-			escape_into(e, s);
-			s = e;
-			w = measure(s, &len, &control);
+		text[i] = NULL;
+		colours[i] = COLOUR_NONE;
+	}
+	fill(arg, r, text, colours);
+	for (int i = 0; i < t->ncols; i++)
+		if (!text[i] || !*text[i])
+			text[i] = "-";
+}
+
+int table_measure_rows(struct table *t, size_t from, size_t to, table_row_fn fill, void *arg)
+{
+	const char *text[TABLE_MAX_COLS];
+	enum colour colours[TABLE_MAX_COLS];
+	for (size_t r = from; r < to; r++) {
+		fill_row(t, r, fill, arg, text, colours);
+		for (int i = 0; i < t->ncols; i++) {
+			size_t len;
+			bool control;
+			uint32_t w = measure(text[i], &len, &control);
+			if (control)
+				w = escaped_width(text[i]);
+			if (w > t->width[i])
+				t->width[i] = w;
 		}
-		cells[i] = (struct table_cell){s, (uint32_t)len, w, (uint8_t)colours[i]};
 	}
 	return 0;
 }
 
-int table_print_rows(struct table *t, size_t rows, table_row_fn fill, void *arg, FILE *out, bool colour)
+/* One streamed cell at w, padded to width. A left-aligned cell is copied
+ * and measured in one pass: measuring it apart cost as much again. */
+static char *put_streamed_cell(char *w, const char *s, size_t len, size_t width, bool right, bool last,
+	const char *col)
+{
+	bool control = false;
+	uint32_t cw = 0;
+	if (right) {
+		cw = measure(s, &len, &control);
+		if (control)
+			cw = escaped_width(s);
+		w = pad(w, width > cw ? width - cw : 0);
+	}
+	if (*col)
+		w = stpcpy(w, col);
+	if (!right)
+		cw = copy_measure(w, s, len, &control);
+	else if (!control)
+		memcpy(w, s, len);
+	if (control) {
+		len = escape_into(w, s);
+		cw = escaped_width(s);
+	}
+	w += len;
+	if (*col)
+		w = stpcpy(w, "\033[0m");
+	if (!right && !last)
+		w = pad(w, width > cw ? width - cw : 0);
+	return w;
+}
+
+/* Writes streamed row r: -1 when memory ran out. */
+static int write_streamed_row(struct chunk *o, const struct table *t, size_t r, table_row_fn fill, void *arg,
+	const size_t *width, bool colour)
+{
+	const char *text[TABLE_MAX_COLS];
+	enum colour colours[TABLE_MAX_COLS];
+	size_t lens[TABLE_MAX_COLS], need = 1;
+	fill_row(t, r, fill, arg, text, colours);
+	/* Room for the worst case: every byte a four-character escape. */
+	for (int i = 0; i < t->ncols; i++) {
+		lens[i] = strlen(text[i]);
+		need += width[i] + 2 + 4 * lens[i] + 1 + (colour && colours[i] ? COLOUR_BYTES : 0);
+	}
+	char *w = chunk_line(o, need);
+	if (!w)
+		return -1;
+	for (int i = 0; i < t->ncols; i++) {
+		if (i > 0)
+			w = pad(w, 2);
+		const char *col = colour && colours[i] ? fmt_colour_start(colours[i]) : "";
+		w = put_streamed_cell(w, text[i], lens[i], width[i], t->right[i], i == t->ncols - 1, col);
+	}
+	*w++ = '\n';
+	chunk_line_done(o, w);
+	return 0;
+}
+
+int table_write_rows(struct table *t, size_t rows, table_row_fn fill, void *arg, FILE *out, bool colour)
 {
 	size_t width[TABLE_MAX_COLS] = {0};
-	struct table_cell head[TABLE_MAX_COLS] = {0}, cells[TABLE_MAX_COLS] = {0};
-	char *scratch[TABLE_MAX_COLS] = {0};
+	struct table_cell head[TABLE_MAX_COLS] = {0};
 	head_cells(t, head, width);
-	int rc = 0;
-	for (size_t r = 0; r < rows && rc == 0; r++) {
-		rc = stream_cells(t, r, fill, arg, cells, scratch);
-		for (int i = 0; i < t->ncols; i++) {
-			if (cells[i].width > width[i])
-				width[i] = cells[i].width;
-			free(scratch[i]);
-			scratch[i] = NULL;
-		}
-	}
+	for (int i = 0; i < t->ncols; i++)
+		if (t->width[i] > width[i])
+			width[i] = t->width[i];
 	struct chunk o = {out, malloc(CHUNK_BYTES), 0, NULL};
-	if (rc == 0)
-		rc = o.buf ? write_row(&o, t, head, width, false) : -1;
-	for (size_t r = 0; r < rows && rc == 0; r++) {
-		rc = stream_cells(t, r, fill, arg, cells, scratch);
-		if (rc == 0)
-			rc = write_row(&o, t, cells, width, colour);
-		for (int i = 0; i < t->ncols; i++) {
-			free(scratch[i]);
-			scratch[i] = NULL;
-		}
-	}
+	int rc = o.buf ? write_row(&o, t, head, width, false) : -1;
+	for (size_t r = 0; r < rows && rc == 0; r++)
+		rc = write_streamed_row(&o, t, r, fill, arg, width, colour);
 	if (o.buf)
 		chunk_flush(&o);
 	free(o.buf);
 	return rc;
+}
+
+int table_print_rows(struct table *t, size_t rows, table_row_fn fill, void *arg, FILE *out, bool colour)
+{
+	int rc = table_measure_rows(t, 0, rows, fill, arg);
+	return rc == 0 ? table_write_rows(t, rows, fill, arg, out, colour) : rc;
 }
 
 void table_free(struct table *t)

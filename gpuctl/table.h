@@ -34,6 +34,7 @@ struct table {
 	size_t ncells, cap;
 	struct table_block *arena;  /* owned */
 	bool failed;                /* an allocation failed: nothing is printed */
+	size_t width[TABLE_MAX_COLS]; /* streamed rows: widths measured so far */
 };
 
 /* Starts a table; heads: "ID", ">COUNT" (a leading '>' aligns right). */
@@ -64,6 +65,12 @@ typedef void (*table_row_fn)(void *arg, size_t r, const char **texts, enum colou
  * long lists, where a cell array and its copies would be megabytes. t only
  * gives the heads and alignment. 0, or -1 when an allocation failed. */
 int table_print_rows(struct table *t, size_t rows, table_row_fn fill, void *arg, FILE *out, bool colour);
+/* table_print_rows in two halves, for rows that arrive in pages: widen the
+ * columns to fit rows [from, to) (again for a row that changed: widths only
+ * grow), then write rows [0, rows) at those widths. 0, or -1 when an
+ * allocation failed. */
+int table_measure_rows(struct table *t, size_t from, size_t to, table_row_fn fill, void *arg);
+int table_write_rows(struct table *t, size_t rows, table_row_fn fill, void *arg, FILE *out, bool colour);
 /* Frees the table. */
 void table_free(struct table *t);
 

@@ -314,8 +314,26 @@ def test_list_paging_and_states(daemon):
     assert daemon.ctl("list", "--state", "bogus", user="alice").returncode == 2
     # Paging through the protocol with before_id.
     r = daemon.raw()
-    page = r.call("job.list", {"limit": 10, "before_id": ids[50]}, token=tok)["data"]["jobs"]
-    assert [j["id"] for j in page] == sorted(ids[:50], reverse=True)[:10]
+    data = r.call("job.list", {"limit": 10, "before_id": ids[50]}, token=tok)["data"]
+    assert [j["id"] for j in data["jobs"]] == sorted(ids[:50], reverse=True)[:10]
+    # next_before_id: the cursor whenever jobs are left, null only at the end,
+    # so a full last page never costs an empty one; brief rows alike.
+    assert data["next_before_id"] == data["jobs"][-1]["id"]
+    for brief in (False, True):
+        seen, before = [], None
+        while True:
+            args = {"limit": 40, "brief": brief}
+            if before:
+                args["before_id"] = before
+            data = r.call("job.list", args, token=tok)["data"]
+            rows = [j[0] if brief else j["id"] for j in data["jobs"]]
+            assert rows, "asked for a page past the end"
+            seen += rows
+            before = data["next_before_id"]
+            if before is None:
+                break
+            assert before == rows[-1]
+        assert seen == sorted(ids, reverse=True)  # 120 = 3 full pages, then null
     r.close()
 
 

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,26 @@ static void test_ints_at_limits(void **state)
 	assert_false(b.failed);
 	assert_string_equal(b.data, "0 -1 7 9223372036854775807 -9223372036854775808 1000000 ");
 	strbuf_finish(&b);
+}
+
+/* Every digit count, both sides of each power of ten, and both signs,
+ * against snprintf. */
+static void test_ints_match_printf(void **state)
+{
+	(void)state;
+	int64_t p = 1;
+	for (int digits = 1; digits <= 19; digits++, p *= 10) {
+		const int64_t around[] = {p - 1, p, p + 1, p * 5 + 3, p <= INT64_MAX / 10 ? p * 10 - 1 : INT64_MAX};
+		for (size_t i = 0; i < sizeof around / sizeof around[0]; i++) {
+			for (int sign = 1; sign >= -1; sign -= 2) {
+				int64_t v = around[i] * sign;
+				char want[32], got[STRBUF_INT_MAX + 1];
+				snprintf(want, sizeof want, "%lld", (long long)v);
+				*strbuf_put_int(got, v) = '\0';
+				assert_string_equal(got, want);
+			}
+		}
+	}
 }
 
 static void test_escapes_and_null(void **state)
@@ -87,6 +108,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ints_at_limits),
+		cmocka_unit_test(test_ints_match_printf),
 		cmocka_unit_test(test_escapes_and_null),
 		cmocka_unit_test(test_room_commit_and_reserve),
 		cmocka_unit_test(test_random_bytes_round_trip),

@@ -89,7 +89,7 @@ export default function jobsPage(section, params, app) {
       if (!app.alive()) return;
       rows.clear();
       for (const job of r.jobs) rows.set(job.id, {job, tr: row(job)});
-      next = r.next_before_id || (r.jobs.length === PAGE ? r.jobs[r.jobs.length - 1].id : null);
+      next = r.next_before_id || null; // null once nothing is left
       drawTable();
       drawPager();
       performance.mark('gpuaas-jobs-ready');
