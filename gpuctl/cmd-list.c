@@ -70,11 +70,9 @@ static void fill_started(struct ctl *c, const cJSON *base, struct brief_set *s, 
 	cJSON_Delete(data);
 }
 
-/* The brief rows being printed, and the buffers of one row's cells. */
+/* The brief rows being rendered, and the buffers of one row's cells. */
 struct brief_print {
 	const struct brief_set *s;
-	size_t n;
-	bool reverse;
 	int64_t now;
 	int64_t keys[2];     /* what cache holds: created_at, time_limit */
 	char cache[2][48];   /* formatted times, reused by the next rows */
@@ -85,7 +83,7 @@ struct brief_print {
 static void brief_cells(void *arg, size_t k, const char **texts, enum colour *colours)
 {
 	struct brief_print *p = arg;
-	const struct brief_row *r = &p->s->rows[p->reverse ? p->n - 1 - k : k];
+	const struct brief_row *r = &p->s->rows[k];
 	if (r->created_at != p->keys[0] || !p->cache[0][0]) {
 		fmt_when(r->created_at, p->now, p->cache[0], sizeof p->cache[0]);
 		p->keys[0] = r->created_at;
@@ -121,9 +119,9 @@ static int print_ids(struct ctl *c, const struct brief_set *s, size_t n, bool re
 	return ok ? 0 : ctl_fail(c, ST_INTERNAL, "out of memory");
 }
 
-/* A brief table in the making: streamed from the rows, never stored (at
- * 10,000 rows a stored one was megabytes of fresh pages), and measured
- * page by page as the rows arrive, while gpuaasd makes the next page. */
+/* A brief table in the making: each page's rows rendered compactly as it
+ * arrives, while gpuaasd makes the next page, so that what is left after
+ * the last page is writing the lines out. */
 struct brief_table {
 	struct ctl *c;
 	struct table t;
@@ -132,31 +130,28 @@ struct brief_table {
 	bool running;  /* a shown row is RUNNING: ELAPSED needs start times */
 };
 
-/* brief_fetch's page callback: widens the columns to the new rows. */
-static int measure_page(void *arg, struct brief_set *s, size_t first)
+/* brief_fetch's page callback: renders the new rows. */
+static int render_page(void *arg, struct brief_set *s, size_t first)
 {
 	struct brief_table *bt = arg;
 	size_t to = s->n < bt->limit ? s->n : bt->limit;
 	for (size_t k = first; k < to && !bt->running; k++)
 		bt->running = strcmp(s->rows[k].status, "RUNNING") == 0;
-	if (first < to && table_measure_rows(&bt->t, first, to, brief_cells, &bt->p) < 0)
+	if (first < to && table_render_rows(&bt->t, first, to, brief_cells, &bt->p) < 0)
 		return ctl_fail(bt->c, ST_INTERNAL, "out of memory");
 	return 0;
 }
 
-/* ELAPSED of the RUNNING rows, which were measured without it; then the
- * table. */
+/* ELAPSED of the RUNNING rows, rendered without it; then the table. */
 static int print_brief(struct brief_table *bt, const cJSON *base, struct brief_set *s, size_t shown, bool reverse)
 {
 	if (bt->running) {
 		fill_started(bt->c, base, s, shown);
 		for (size_t k = 0; k < shown; k++)
-			if (s->rows[k].started_at > 0 && table_measure_rows(&bt->t, k, k + 1, brief_cells, &bt->p) < 0)
+			if (s->rows[k].started_at > 0 && table_render_rows(&bt->t, k, k + 1, brief_cells, &bt->p) < 0)
 				return ctl_fail(bt->c, ST_INTERNAL, "out of memory");
 	}
-	bt->p.reverse = reverse;
-	bt->p.n = shown;
-	if (table_write_rows(&bt->t, shown, brief_cells, &bt->p, stdout, fmt_colour_on()) < 0)
+	if (table_write_rendered(&bt->t, shown, reverse, stdout, fmt_colour_on()) < 0)
 		return ctl_fail(bt->c, ST_INTERNAL, "out of memory");
 	return 0;
 }
@@ -191,7 +186,7 @@ static int list_brief(struct ctl *c, struct list_req *q)
 	bt.p = (struct brief_print){.s = &s, .now = (int64_t)time(NULL)};
 	/* One row more than asked tells whether the list was cut. */
 	int64_t want = q->limit < LIST_MAX ? q->limit + 1 : q->limit;
-	int rc = brief_fetch(c, q->base, q->pattern, want, &before, &s, ids_only ? NULL : measure_page, &bt);
+	int rc = brief_fetch(c, q->base, q->pattern, want, &before, &s, ids_only ? NULL : render_page, &bt);
 	if (rc != 0)
 		goto out;
 	bool cut = (int64_t)s.n > q->limit;

@@ -360,109 +360,203 @@ static void fill_row(const struct table *t, size_t r, table_row_fn fill, void *a
 			text[i] = "-";
 }
 
-int table_measure_rows(struct table *t, size_t from, size_t to, table_row_fn fill, void *arg)
+/* Length of s as escape_into writes it. */
+static size_t escaped_len(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += byte_class[*p] != 2 ? 1 : *p == '\n' || *p == '\t' ? 2 : 4;
+	return n;
+}
+
+/* Rendered rows (table_render_rows): each cell is a flags byte (its
+ * colour, and WIDTH_APART when its width in characters is not its length
+ * in bytes), its length and, when apart, its width as varints, then its
+ * text, escaped. About 55 bytes a row of gpuctl list: what a row of
+ * struct table_cell took four times over. */
+#define WIDTH_APART 0x80
+#define COPY_SLACK 16
+#define VARINT_MAX 10
+#define ROW_NONE ((size_t)-1)
+
+static char *put_varint(char *o, size_t v)
+{
+	for (; v >= 0x80; v >>= 7)
+		*o++ = (char)(0x80 | (v & 0x7f));
+	*o++ = (char)v;
+	return o;
+}
+
+static const char *get_varint(const char *p, size_t *v)
+{
+	size_t r = 0;
+	unsigned char c;
+	int shift = 0;
+	do {
+		c = (unsigned char)*p++;
+		r |= (size_t)(c & 0x7f) << shift;
+		shift += 7;
+	} while (c & 0x80);
+	*v = r;
+	return p;
+}
+
+/* Room for n more rendered bytes, and a slot in row_at for row r; NULL
+ * when memory runs out. */
+static char *render_room(struct table *t, size_t r, size_t n)
+{
+	if (r >= t->nslots) {
+		size_t ns = t->nslots ? t->nslots : 1024;
+		while (ns <= r)
+			ns *= 2;
+		size_t *at = realloc(t->row_at, ns * sizeof *at);
+		if (!at)
+			return NULL;
+		for (size_t i = t->nslots; i < ns; i++)
+			at[i] = ROW_NONE;
+		t->row_at = at;
+		t->nslots = ns;
+	}
+	if (t->rcap - t->rlen < n) {
+		size_t cap = t->rcap ? t->rcap : 65536;
+		while (cap - t->rlen < n)
+			cap *= 2;
+		char *d = realloc(t->rendered, cap);
+		if (!d)
+			return NULL;
+		t->rendered = d;
+		t->rcap = cap;
+	}
+	return t->rendered + t->rlen;
+}
+
+/* Renders row r at the end of t->rendered: -1 when memory ran out. */
+static int render_row(struct table *t, size_t r, table_row_fn fill, void *arg)
 {
 	const char *text[TABLE_MAX_COLS];
 	enum colour colours[TABLE_MAX_COLS];
-	for (size_t r = from; r < to; r++) {
-		fill_row(t, r, fill, arg, text, colours);
-		for (int i = 0; i < t->ncols; i++) {
-			size_t len;
-			bool control;
-			uint32_t w = measure(text[i], &len, &control);
-			if (control)
-				w = escaped_width(text[i]);
-			if (w > t->width[i])
-				t->width[i] = w;
+	size_t lens[TABLE_MAX_COLS], room = 0, extra = 0;
+	uint32_t widths[TABLE_MAX_COLS];
+	bool control[TABLE_MAX_COLS];
+	fill_row(t, r, fill, arg, text, colours);
+	for (int i = 0; i < t->ncols; i++) {
+		widths[i] = measure(text[i], &lens[i], &control[i]);
+		if (control[i]) {
+			lens[i] = escaped_len(text[i]);
+			widths[i] = escaped_width(text[i]);
 		}
+		room += 1 + 2 * VARINT_MAX + lens[i] + 1;
 	}
+	/* COPY_SLACK more: the writer copies short cells 16 bytes at a time. */
+	char *o = render_room(t, r, room + COPY_SLACK);
+	if (!o)
+		return -1;
+	t->row_at[r] = t->rlen;
+	for (int i = 0; i < t->ncols; i++) {
+		bool apart = widths[i] != lens[i];
+		*o++ = (char)((uint8_t)colours[i] | (apart ? WIDTH_APART : 0));
+		o = put_varint(o, lens[i]);
+		if (apart)
+			o = put_varint(o, widths[i]);
+		if (control[i])
+			escape_into(o, text[i]);
+		else
+			memcpy(o, text[i], lens[i]);
+		o += lens[i];
+		if (widths[i] > t->width[i])
+			t->width[i] = widths[i];
+		extra += lens[i] - widths[i];
+	}
+	t->rlen = (size_t)(o - t->rendered);
+	if (extra > t->extra)
+		t->extra = extra;
 	return 0;
 }
 
-/* One streamed cell at w, padded to width. A left-aligned cell is copied
- * and measured in one pass: measuring it apart cost as much again. */
-static char *put_streamed_cell(char *w, const char *s, size_t len, size_t width, bool right, bool last,
-	const char *col)
+int table_render_rows(struct table *t, size_t from, size_t to, table_row_fn fill, void *arg)
 {
-	bool control = false;
-	uint32_t cw = 0;
-	if (right) {
-		cw = measure(s, &len, &control);
-		if (control)
-			cw = escaped_width(s);
-		w = pad(w, width > cw ? width - cw : 0);
+	for (size_t r = from; r < to; r++)
+		if (render_row(t, r, fill, arg) < 0)
+			return -1;
+	return 0;
+}
+
+/* n spaces at w, n at most 16 through one fixed-size copy: the caller
+ * leaves PAD_SLACK bytes of room past the line. */
+#define PAD_SLACK COPY_SLACK
+static char *pad_short(char *w, size_t n)
+{
+	if (n > PAD_SLACK)
+		return pad(w, n);
+	memcpy(w, "                ", PAD_SLACK);
+	return w + n;
+}
+
+/* Writes rendered row r (see render_row) at w; returns the end. */
+static char *put_rendered_row(char *w, const struct table *t, const char *p, const size_t *width, bool colour)
+{
+	for (int i = 0; i < t->ncols; i++) {
+		size_t len, cw;
+		unsigned flags = (unsigned char)*p++;
+		p = get_varint(p, &len);
+		cw = len;
+		if (flags & WIDTH_APART)
+			p = get_varint(p, &cw);
+		size_t gap = width[i] > cw ? width[i] - cw : 0;
+		const char *col = colour && (flags & 0x7f) ? fmt_colour_start((enum colour)(flags & 0x7f)) : "";
+		if (i > 0)
+			w = pad_short(w, 2);
+		if (t->right[i])
+			w = pad_short(w, gap);
+		if (*col)
+			w = stpcpy(w, col);
+		/* A short cell in one fixed-size copy (two moves, not a call):
+		 * both buffers have COPY_SLACK bytes of room past the end. */
+		if (len <= COPY_SLACK)
+			memcpy(w, p, COPY_SLACK);
+		else
+			memcpy(w, p, len);
+		w += len;
+		p += len;
+		if (*col)
+			w = stpcpy(w, "\033[0m");
+		if (!t->right[i] && i < t->ncols - 1)
+			w = pad_short(w, gap);
 	}
-	if (*col)
-		w = stpcpy(w, col);
-	if (!right)
-		cw = copy_measure(w, s, len, &control);
-	else if (!control)
-		memcpy(w, s, len);
-	if (control) {
-		len = escape_into(w, s);
-		cw = escaped_width(s);
-	}
-	w += len;
-	if (*col)
-		w = stpcpy(w, "\033[0m");
-	if (!right && !last)
-		w = pad(w, width > cw ? width - cw : 0);
+	*w++ = '\n';
 	return w;
 }
 
-/* Writes streamed row r: -1 when memory ran out. */
-static int write_streamed_row(struct chunk *o, const struct table *t, size_t r, table_row_fn fill, void *arg,
-	const size_t *width, bool colour)
+int table_write_rendered(struct table *t, size_t rows, bool reverse, FILE *out, bool colour)
 {
-	const char *text[TABLE_MAX_COLS];
-	enum colour colours[TABLE_MAX_COLS];
-	size_t lens[TABLE_MAX_COLS], need = 1;
-	fill_row(t, r, fill, arg, text, colours);
-	/* Room for the worst case: every byte a four-character escape. */
-	for (int i = 0; i < t->ncols; i++) {
-		lens[i] = strlen(text[i]);
-		need += width[i] + 2 + 4 * lens[i] + 1 + (colour && colours[i] ? COLOUR_BYTES : 0);
-	}
-	char *w = chunk_line(o, need);
-	if (!w)
-		return -1;
-	for (int i = 0; i < t->ncols; i++) {
-		if (i > 0)
-			w = pad(w, 2);
-		const char *col = colour && colours[i] ? fmt_colour_start(colours[i]) : "";
-		w = put_streamed_cell(w, text[i], lens[i], width[i], t->right[i], i == t->ncols - 1, col);
-	}
-	*w++ = '\n';
-	chunk_line_done(o, w);
-	return 0;
-}
-
-int table_write_rows(struct table *t, size_t rows, table_row_fn fill, void *arg, FILE *out, bool colour)
-{
-	size_t width[TABLE_MAX_COLS] = {0};
+	size_t width[TABLE_MAX_COLS] = {0}, need = 1 + PAD_SLACK + t->extra;
 	struct table_cell head[TABLE_MAX_COLS] = {0};
 	head_cells(t, head, width);
-	for (int i = 0; i < t->ncols; i++)
+	for (int i = 0; i < t->ncols; i++) {
 		if (t->width[i] > width[i])
 			width[i] = t->width[i];
+		need += width[i] + 2 + COLOUR_BYTES;
+	}
 	struct chunk o = {out, malloc(CHUNK_BYTES), 0, NULL};
 	int rc = o.buf ? write_row(&o, t, head, width, false) : -1;
-	for (size_t r = 0; r < rows && rc == 0; r++)
-		rc = write_streamed_row(&o, t, r, fill, arg, width, colour);
+	for (size_t k = 0; k < rows && rc == 0; k++) {
+		size_t r = reverse ? rows - 1 - k : k;
+		char *w = r < t->nslots && t->row_at[r] != ROW_NONE ? chunk_line(&o, need) : NULL;
+		if (!w)
+			rc = -1;
+		else
+			chunk_line_done(&o, put_rendered_row(w, t, t->rendered + t->row_at[r], width, colour));
+	}
 	if (o.buf)
 		chunk_flush(&o);
 	free(o.buf);
 	return rc;
 }
 
-int table_print_rows(struct table *t, size_t rows, table_row_fn fill, void *arg, FILE *out, bool colour)
-{
-	int rc = table_measure_rows(t, 0, rows, fill, arg);
-	return rc == 0 ? table_write_rows(t, rows, fill, arg, out, colour) : rc;
-}
-
 void table_free(struct table *t)
 {
+	free(t->rendered);
+	free(t->row_at);
 	while (t->arena) {
 		struct table_block *next = t->arena->next;
 		free(t->arena);

@@ -3,8 +3,8 @@
  * outlives the table) or copied into the table's arena; control
  * characters are written as escapes such as \n so that a row stays one
  * line; widths are counted in characters, once, when a cell is added. The
- * table is written in 64 KiB chunks. table_print_rows streams a table from a
- * row source instead, storing no cells (gpuctl list at 10,000 rows). */
+ * table is written in 64 KiB chunks. table_render_rows keeps rows from a
+ * row source compactly instead (gpuctl list at 10,000 rows). */
 #ifndef GPUAAS_GPUCTL_TABLE_H
 #define GPUAAS_GPUCTL_TABLE_H
 
@@ -34,7 +34,13 @@ struct table {
 	size_t ncells, cap;
 	struct table_block *arena;  /* owned */
 	bool failed;                /* an allocation failed: nothing is printed */
-	size_t width[TABLE_MAX_COLS]; /* streamed rows: widths measured so far */
+	/* Rendered rows (table_render_rows): */
+	size_t width[TABLE_MAX_COLS]; /* the widest cell of each column so far */
+	char *rendered;               /* the rows' cells, compact; owned */
+	size_t rlen, rcap;
+	size_t *row_at;               /* row r starts at rendered + row_at[r]; owned */
+	size_t nslots;
+	size_t extra;                 /* most bytes past the widths in one row (UTF-8) */
 };
 
 /* Starts a table; heads: "ID", ">COUNT" (a leading '>' aligns right). */
@@ -57,20 +63,20 @@ size_t table_rows(const struct table *t);
 /* Writes the header and rows to out (colour: wrap coloured cells in
  * escapes). 0, or -1 when an allocation failed. */
 int table_print(struct table *t, FILE *out, bool colour);
-/* Fills the cells of row r for table_print_rows: ncols texts (valid until
+/* Fills the cells of row r for table_render_rows: ncols texts (valid until
  * the next call; NULL or "" is shown as "-") and their colours. */
 typedef void (*table_row_fn)(void *arg, size_t r, const char **texts, enum colour *colours);
-/* Writes the header and rows rows of a table that stores nothing: fill is
- * called twice per row, once to size the columns and once to write. For
- * long lists, where a cell array and its copies would be megabytes. t only
- * gives the heads and alignment. 0, or -1 when an allocation failed. */
-int table_print_rows(struct table *t, size_t rows, table_row_fn fill, void *arg, FILE *out, bool colour);
-/* table_print_rows in two halves, for rows that arrive in pages: widen the
- * columns to fit rows [from, to) (again for a row that changed: widths only
- * grow), then write rows [0, rows) at those widths. 0, or -1 when an
+/* For long lists that arrive in pages (gpuctl list at 10,000 rows), where
+ * a table of cells would be megabytes: renders rows [from, to) from fill
+ * into a compact form, widening the columns. A row rendered again (one
+ * that changed) replaces its earlier rendering. t gives the heads and the
+ * alignment; table_add and table_render_rows do not mix. 0, or -1 when an
  * allocation failed. */
-int table_measure_rows(struct table *t, size_t from, size_t to, table_row_fn fill, void *arg);
-int table_write_rows(struct table *t, size_t rows, table_row_fn fill, void *arg, FILE *out, bool colour);
+int table_render_rows(struct table *t, size_t from, size_t to, table_row_fn fill, void *arg);
+/* Writes the header and rendered rows [0, rows) (reverse: last first) at
+ * the widths of every row rendered. 0, or -1 when an allocation failed or
+ * a row was never rendered. */
+int table_write_rendered(struct table *t, size_t rows, bool reverse, FILE *out, bool colour);
 /* Frees the table. */
 void table_free(struct table *t);
 

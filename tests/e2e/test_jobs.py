@@ -337,6 +337,48 @@ def test_list_paging_and_states(daemon):
     r.close()
 
 
+def test_long_list_across_pages(daemon):
+    """A list longer than one page (gpuctl asks for the next page before it
+    reads the last): every job once, in order, the same in the table, -q
+    and --json; a running job's ELAPSED in the middle; -n cuts exactly."""
+    daemon.add_user("alice", quota="100000h")
+    tok = daemon.token("alice")
+    r = daemon.raw()
+    n, ids = 4500, []
+    for i in range(n):  # pipelined, under the daemon's 128 requests in flight
+        r.send({"v": 1, "id": i, "op": "job.submit", "token": tok,
+                "args": {"gpu_type": "T4", "time_limit": 3600, "name": "p%d" % i}})
+        if i >= 100:
+            ids.append(r.recv()["data"]["id"])
+    ids += [r.recv()["data"]["id"] for _ in range(n - len(ids))]
+    r.close()
+    running = ids[2345]
+    daemon.ok("admin", "approve", running)
+    want = sorted(ids, reverse=True)
+    q = [int(x) for x in daemon.ok("list", "-q", "-n", "100000", user="alice").stdout.split()]
+    assert q == want
+    lines = daemon.ok("list", "-n", "100000", user="alice").stdout.splitlines()
+    rows = [l.split() for l in lines[1:]]
+    assert [int(row[0]) for row in rows] == want
+    assert all(row[1] == "p%d" % ids.index(int(row[0])) for row in rows)
+    widths = {len(l) for l in lines[1:] if "RUNNING" not in l}
+    assert len(widths) == 1, widths  # one layout for every page
+    byid = {int(row[0]): row for row in rows}
+    deadline = time.time() + 10
+    while byid[running][7] != "RUNNING" and time.time() < deadline:
+        time.sleep(0.1)
+        byid = {int(l.split()[0]): l.split() for l in daemon.ok("list", "-n", "100000", user="alice").stdout.splitlines()[1:]}
+    assert byid[running][7] == "RUNNING" and re.fullmatch(r"\d+s", byid[running][6]), byid[running]
+    assert [j["id"] for j in daemon.json("list", "-n", "100000", user="alice")["jobs"]] == want
+    for cut in (1999, 2000, 2001, 4499, 4500):
+        got = [int(x) for x in daemon.ok("list", "-q", "-n", str(cut), user="alice").stdout.split()]
+        assert got == want[:cut], cut
+        assert len(daemon.ok("list", "-n", str(cut), user="alice").stdout.splitlines()) == cut + 1
+    # A name filter reads on past pages of non-matching names.
+    got = [int(x) for x in daemon.ok("list", "-q", "-n", "100000", "--name", "p1*", user="alice").stdout.split()]
+    assert got == [i for i in want if ("p%d" % ids.index(i)).startswith("p1")]
+
+
 def test_table_renders_names_exactly(daemon):
     daemon.add_user("alice", quota="100h")
     names = ['say "hi"', "back\\slash", "grüße ☃", "x" * 40]

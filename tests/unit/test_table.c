@@ -1,7 +1,8 @@
-/* gpuctl's view code: a streamed table (measured page by page, then
- * written) prints exactly what the stored table prints for the same cells,
- * with UTF-8, control characters, empty cells, right alignment and colour;
- * a re-measured row widens its column; the brief list reply parses, and
+/* gpuctl's view code: a rendered table (rows rendered page by page, then
+ * written, either way round) prints exactly what the stored table prints
+ * for the same cells, with UTF-8, control characters, empty cells, right
+ * alignment and colour; a row rendered again replaces itself and widens
+ * its column; the brief list reply parses, and
  * its cursor is read from the tail alike; states get their colours. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,12 +54,13 @@ static void fill(void *arg, size_t k, const char **texts, enum colour *colours)
 	}
 }
 
-/* The stored table's output for the same rows. */
-static char *stored(struct rows *r, bool colour)
+/* The stored table's output for the same rows (reverse: last first). */
+static char *stored(struct rows *r, bool colour, bool reverse)
 {
 	struct table t;
 	table_init(&t, NCOLS, heads);
-	for (int i = 0; i < NROWS; i++) {
+	for (int k = 0; k < NROWS; k++) {
+		int i = reverse ? NROWS - 1 - k : k;
 		for (int c = 0; c < NCOLS; c++) {
 			table_add(&t, r->text[i][c]);
 			table_colour(&t, r->colour[i][c]);
@@ -74,53 +76,44 @@ static char *stored(struct rows *r, bool colour)
 	return out;
 }
 
-/* The streamed table's output, measured in pages of page rows. */
-static char *streamed(struct rows *r, bool colour, size_t page)
+/* The rendered table's output, rendered in pages of page rows. */
+static char *rendered(struct rows *r, bool colour, size_t page, bool reverse)
 {
 	struct table t;
 	table_init(&t, NCOLS, heads);
 	for (size_t k = 0; k < NROWS; k += page)
-		assert_int_equal(table_measure_rows(&t, k, k + page < NROWS ? k + page : NROWS, fill, r), 0);
+		assert_int_equal(table_render_rows(&t, k, k + page < NROWS ? k + page : NROWS, fill, r), 0);
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
 	assert_non_null(f);
-	assert_int_equal(table_write_rows(&t, NROWS, fill, r, f, colour), 0);
+	assert_int_equal(table_write_rendered(&t, NROWS, reverse, f, colour), 0);
 	fclose(f);
 	table_free(&t);
 	return out;
 }
 
-static void test_streamed_matches_stored(void **state)
+static void test_rendered_matches_stored(void **state)
 {
 	(void)state;
 	static struct rows r;
 	for (unsigned seed = 1; seed <= 20; seed++) {
 		make_rows(&r, seed);
-		for (int colour = 0; colour <= 1; colour++) {
-			char *want = stored(&r, colour);
+		for (int variant = 0; variant < 4; variant++) {
+			bool colour = variant & 1, reverse = variant & 2;
+			char *want = stored(&r, colour, reverse);
 			const size_t pages[] = {NROWS, 1, 7, 128};
 			for (size_t p = 0; p < sizeof pages / sizeof pages[0]; p++) {
-				char *got = streamed(&r, colour, pages[p]);
+				char *got = rendered(&r, colour, pages[p], reverse);
 				assert_string_equal(got, want);
 				free(got);
 			}
-			char *whole = NULL;
-			size_t len = 0;
-			FILE *f = open_memstream(&whole, &len);
-			struct table t;
-			table_init(&t, NCOLS, heads);
-			assert_int_equal(table_print_rows(&t, NROWS, fill, &r, f, colour), 0);
-			fclose(f);
-			table_free(&t);
-			assert_string_equal(whole, want);
-			free(whole);
 			free(want);
 		}
 	}
 }
 
-static void test_remeasured_row_widens_its_column(void **state)
+static void test_rendered_again_row_replaces_and_widens(void **state)
 {
 	(void)state;
 	static struct rows r;
@@ -129,20 +122,30 @@ static void test_remeasured_row_widens_its_column(void **state)
 			r.text[i][c] = "x", r.colour[i][c] = COLOUR_NONE;
 	struct table t;
 	table_init(&t, NCOLS, heads);
-	assert_int_equal(table_measure_rows(&t, 0, NROWS, fill, &r), 0);
+	assert_int_equal(table_render_rows(&t, 0, NROWS, fill, &r), 0);
 	r.text[5][2] = "123456789"; /* as ELAPSED once the start times are in */
-	assert_int_equal(table_measure_rows(&t, 5, 6, fill, &r), 0);
+	assert_int_equal(table_render_rows(&t, 5, 6, fill, &r), 0);
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
-	assert_int_equal(table_write_rows(&t, 7, fill, &r, f, false), 0);
+	assert_int_equal(table_write_rendered(&t, 7, false, f, false), 0);
 	fclose(f);
-	table_free(&t);
-	/* COUNT is right-aligned to the new width on every line. */
-	assert_non_null(strstr(out, "ID  NAME      COUNT  STATUS  NOTE\n"));
-	assert_non_null(strstr(out, "x   x     123456789  x       x\n"));
-	assert_non_null(strstr(out, "x   x             x  x       x\n"));
+	/* COUNT is right-aligned to the new width on every line; row 5 has the new text. */
+	assert_string_equal(out, "ID  NAME      COUNT  STATUS  NOTE\n"
+				 "x   x             x  x       x\n"
+				 "x   x             x  x       x\n"
+				 "x   x             x  x       x\n"
+				 "x   x             x  x       x\n"
+				 "x   x             x  x       x\n"
+				 "x   x     123456789  x       x\n"
+				 "x   x             x  x       x\n");
 	free(out);
+	/* A row never rendered is an error, not garbage. */
+	f = open_memstream(&out, &len);
+	assert_int_equal(table_write_rendered(&t, NROWS + 1, false, f, false), -1);
+	fclose(f);
+	free(out);
+	table_free(&t);
 }
 
 static void test_brief_reply_and_its_tail(void **state)
@@ -195,8 +198,8 @@ static void test_status_colours(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_streamed_matches_stored),
-		cmocka_unit_test(test_remeasured_row_widens_its_column),
+		cmocka_unit_test(test_rendered_matches_stored),
+		cmocka_unit_test(test_rendered_again_row_replaces_and_widens),
 		cmocka_unit_test(test_brief_reply_and_its_tail),
 		cmocka_unit_test(test_status_colours),
 	};
