@@ -244,35 +244,52 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 	*y = yoe + era * 400 + (*m <= 2);
 }
 
+/* "YYYY-MM-DDT" of a day since 1970-01-01 at o (11 bytes), or -1 when
+ * its year has no four digits. */
+static int put_date(char *o, int64_t days)
+{
+	int64_t y;
+	int m, d;
+	civil_from_days(days, &y, &m, &d);
+	if (y < 0 || y > 9999)
+		return -1;
+	int yy = (int)y;
+	char date[] = {(char)('0' + yy / 1000), (char)('0' + yy / 100 % 10), (char)('0' + yy / 10 % 10),
+		(char)('0' + yy % 10), '-', (char)('0' + m / 10), (char)('0' + m % 10), '-', (char)('0' + d / 10),
+		(char)('0' + d % 10), 'T'};
+	memcpy(o, date, sizeof date);
+	return 0;
+}
+
 char *time_format_rfc3339(int64_t t, char *buf, size_t size)
 {
+	/* The date of the last day formatted, per thread: the times of one
+	 * reply mostly share a day, and the calendar was half of the cost of
+	 * a list's times. */
+	static _Thread_local struct {
+		int64_t days;
+		char date[11];
+		bool valid;
+	} last;
 	if (size < 21) {
 		if (size)
 			buf[0] = '\0';
 		return buf;
 	}
 	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-	int64_t secs = t - days * 86400;
-	int64_t y;
-	int m, d;
-	civil_from_days(days, &y, &m, &d);
-	if (y < 0 || y > 9999) {
-		buf[0] = '\0';
-		return buf;
+	int secs = (int)(t - days * 86400);
+	if (!last.valid || last.days != days) {
+		if (put_date(last.date, days) < 0) {
+			buf[0] = '\0';
+			return buf;
+		}
+		last.days = days;
+		last.valid = true;
 	}
-	int h = (int)(secs / 3600), mi = (int)(secs / 60 % 60), s = (int)(secs % 60);
+	int h = secs / 3600, mi = secs / 60 % 60, s = secs % 60;
 	char *o = buf;
-	*o++ = (char)('0' + y / 1000);
-	*o++ = (char)('0' + y / 100 % 10);
-	*o++ = (char)('0' + y / 10 % 10);
-	*o++ = (char)('0' + y % 10);
-	*o++ = '-';
-	*o++ = (char)('0' + m / 10);
-	*o++ = (char)('0' + m % 10);
-	*o++ = '-';
-	*o++ = (char)('0' + d / 10);
-	*o++ = (char)('0' + d % 10);
-	*o++ = 'T';
+	memcpy(o, last.date, sizeof last.date);
+	o += sizeof last.date;
 	*o++ = (char)('0' + h / 10);
 	*o++ = (char)('0' + h % 10);
 	*o++ = ':';

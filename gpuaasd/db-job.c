@@ -18,17 +18,20 @@ struct job_col {
 #define TEXT0_COL(f) {COL_TEXT_OR_EMPTY, JOB_FIELD(f, const char *), 0}
 #define OPT_COL(f, flag) {COL_OPT_INT, JOB_FIELD(f, int64_t), JOB_FIELD(flag, bool)}
 
-/* JOB_COLS of db.c, in order. */
+/* JOB_COLS of db.c, in order; its first JOB_LIST_NCOLS are JOB_LIST_COLS,
+ * what a job object shows. */
 static const struct job_col job_cols[] = {
 	INT_COL(id), TEXT0_COL(name), TEXT0_COL(owner), TEXT_COL(gpu_type), INT_COL(gpu_count),
 	INT_COL(time_limit), TEXT_COL(status), TEXT0_COL(reason), INT_COL(created_at),
 	INT_COL(approved_at), TEXT_COL(approved_by), INT_COL(started_at), INT_COL(finished_at),
 	OPT_COL(charged_seconds, has_charged), OPT_COL(exit_code, has_exit_code), TEXT_COL(command),
-	INT_COL(owner_id), INT_COL(run_until_ms), TEXT_COL(devices), INT_COL(reserved), INT_COL(approve_seq),
-	INT_COL(weight), INT_COL(approved_rule), TEXT_COL(external_id), TEXT_COL(workdir), TEXT_COL(env),
-	INT_COL(sim_run),
+	INT_COL(owner_id), TEXT_COL(devices), INT_COL(approve_seq), INT_COL(weight), INT_COL(approved_rule),
+	TEXT_COL(external_id),
+	/* The scheduler's and the executors', not in a list: */
+	INT_COL(run_until_ms), INT_COL(reserved), TEXT_COL(workdir), TEXT_COL(env), INT_COL(sim_run),
 };
 #define JOB_NCOLS ((int)(sizeof job_cols / sizeof job_cols[0]))
+#define JOB_LIST_NCOLS 22
 
 /* JOB_BRIEF_COLS of db.c, in order: what a brief row shows, no more (a
  * column read is a tenth of a brief row's cost). */
@@ -155,7 +158,7 @@ int db_job_list(struct db *db, const struct job_filter *f, db_job_cb cb, void *a
 	sqlite3_bind_int64(st, 3, f->limit);
 	if (f->brief)
 		return each_row_with(db, st, brief_cols, JOB_BRIEF_NCOLS, cb, arg, NULL);
-	return each_row_with(db, st, job_cols, JOB_NCOLS, cb, arg, NULL);
+	return each_row_with(db, st, job_cols, JOB_LIST_NCOLS, cb, arg, NULL);
 }
 
 static int list_simple(struct db *db, enum stmt_id id, int64_t param, db_job_cb cb, void *arg)

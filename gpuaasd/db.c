@@ -49,10 +49,14 @@ static const char *const stmt_sql[STMT__COUNT] = {
 			   "u.quota, u.reserved, "
 			   "(SELECT count(*) FROM quota_ledger l WHERE l.user_id = u.id AND kind = 'charge') "
 			   "FROM users u WHERE u.deleted_at IS NULL ORDER BY u.username",
-#define JOB_COLS "j.id, j.name, u.username, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.reason, " \
-	"j.created_at, j.approved_at, a.username, j.started_at, " \
-	"j.finished_at, j.charged_seconds, j.exit_code, j.command, j.owner_id, j.run_until_ms, j.devices, j.reserved, " \
-	"j.approve_seq, j.weight, j.approved_rule, j.external_id, j.workdir, j.env, j.sim_run "
+/* job_cols of db-job.c, in order. A list (job.list) reads the first
+ * JOB_LIST_NCOLS, what a job object shows: a column is a few percent of a
+ * row's cost, and run_until_ms, reserved, workdir, env and sim_run are for
+ * the scheduler and the executors. */
+#define JOB_LIST_COLS "j.id, j.name, u.username, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.reason, " \
+	"j.created_at, j.approved_at, a.username, j.started_at, j.finished_at, j.charged_seconds, j.exit_code, " \
+	"j.command, j.owner_id, j.devices, j.approve_seq, j.weight, j.approved_rule, j.external_id "
+#define JOB_COLS JOB_LIST_COLS ", j.run_until_ms, j.reserved, j.workdir, j.env, j.sim_run "
 /* The approver's name by a join, not a subquery run for every row (3% of
  * a 50-row list's instructions). */
 #define JOB_FROM "FROM jobs j JOIN users u ON u.id = j.owner_id LEFT JOIN users a ON a.id = j.approved_by "
@@ -60,15 +64,15 @@ static const char *const stmt_sql[STMT__COUNT] = {
 			    "created_at, reserved, weight, workdir, env, sim_run) "
 			    "VALUES(?1, ?2, ?3, ?4, ?5, 'PENDING', 'waiting for approval', ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
 	[STMT_JOB_GET] = "SELECT " JOB_COLS JOB_FROM "WHERE j.id = ?1",
-	[STMT_JOB_LIST_OWN] = "SELECT " JOB_COLS JOB_FROM
+	[STMT_JOB_LIST_OWN] = "SELECT " JOB_LIST_COLS JOB_FROM
 			      "WHERE j.owner_id = ?1 AND j.id < ?2 ORDER BY j.id DESC LIMIT ?3",
-	[STMT_JOB_LIST_ALL] = "SELECT " JOB_COLS JOB_FROM
+	[STMT_JOB_LIST_ALL] = "SELECT " JOB_LIST_COLS JOB_FROM
 			      "WHERE j.id < ?2 ORDER BY j.id DESC LIMIT ?3",
-	[STMT_JOB_LIST_STATE_OWN] = "SELECT " JOB_COLS JOB_FROM
+	[STMT_JOB_LIST_STATE_OWN] = "SELECT " JOB_LIST_COLS JOB_FROM
 				    "WHERE j.owner_id = ?1 AND j.id < ?2 AND (?4 >> (CASE j.status WHEN 'PENDING' THEN 0 "
 				    "WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 "
 				    "WHEN 'CANCELLED' THEN 5 WHEN 'REJECTED' THEN 6 ELSE 7 END)) & 1 ORDER BY j.id DESC LIMIT ?3",
-	[STMT_JOB_LIST_STATE_ALL] = "SELECT " JOB_COLS JOB_FROM
+	[STMT_JOB_LIST_STATE_ALL] = "SELECT " JOB_LIST_COLS JOB_FROM
 				    "WHERE j.id < ?2 AND (?4 >> (CASE j.status WHEN 'PENDING' THEN 0 "
 				    "WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 "
 				    "WHEN 'CANCELLED' THEN 5 WHEN 'REJECTED' THEN 6 ELSE 7 END)) & 1 ORDER BY j.id DESC LIMIT ?3",
@@ -85,7 +89,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
 	[STMT_JOB_BRIEF_STATE_ALL] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
 				     "WHERE j.id < ?2 AND " STATE_BIT "ORDER BY j.id DESC LIMIT ?3",
 	/* Live states are few rows: found through jobs_status_id, not a scan. */
-	[STMT_JOB_LIST_LIVE] = "SELECT " JOB_COLS JOB_FROM
+	[STMT_JOB_LIST_LIVE] = "SELECT " JOB_LIST_COLS JOB_FROM
 			       "WHERE j.status IN (?5, ?6, ?7) AND j.id < ?2 AND (?1 = 0 OR j.owner_id = ?1) "
 			       "ORDER BY j.id DESC LIMIT ?3",
 	[STMT_JOB_BRIEF_LIVE] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "

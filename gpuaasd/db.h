@@ -172,7 +172,9 @@ struct job_insert {
 int db_job_insert(struct db *db, const struct job_insert *j, int64_t *id_out);
 /* DB_NOTFOUND when absent. */
 int db_job_get(struct db *db, int64_t id, db_job_cb cb, void *arg);
-/* Newest first. */
+/* Newest first. Its rows hold what a job object shows (brief: what a
+ * brief row shows): run_until_ms, reserved, workdir, env and sim_run are
+ * left 0 or NULL. */
 int db_job_list(struct db *db, const struct job_filter *f, db_job_cb cb, void *arg);
 /* APPROVED jobs in approval order; RUNNING jobs; a user's live jobs. */
 int db_job_queue(struct db *db, db_job_cb cb, void *arg);

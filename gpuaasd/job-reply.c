@@ -180,10 +180,12 @@ static int64_t job_estimate(struct daemon *d, const struct job_row *j)
 
 void job_write_open(struct strbuf *b, struct daemon *d, const struct job_row *j)
 {
-	char why[600], rule[32];
+	char why[600], rule[32] = "rule:";
 	int64_t est = job_estimate(d, j);
 	const char *reason = job_reason(d, j, est, why, sizeof why);
-	snprintf(rule, sizeof rule, "rule:%lld", (long long)j->approved_rule);
+	/* Not snprintf on every row: it was 4% of a list. */
+	if (j->approved_rule > 0)
+		*strbuf_put_int(rule + 5, j->approved_rule) = '\0';
 	const char *by = j->approved_rule > 0 ? rule : j->approved_by;
 	enum { NAME, OWNER, TYPE, STATUS, REASON, BY, EXTERNAL, NSTRS };
 	const char *strs[NSTRS] = {j->name, j->owner, j->gpu_type, j->status, reason, by, j->external_id};

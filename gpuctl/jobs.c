@@ -101,7 +101,8 @@ int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t w
 	while (rc == 0 && (id || ((int64_t)s->n < want && *before >= 0))) {
 		if (!id) {
 			ask = pattern ? FILTER_PAGE : want - (int64_t)s->n;
-			ask = ask < BRIEF_PAGE || pattern ? ask : BRIEF_PAGE;
+			if (!pattern && ask > BRIEF_PAGE)
+				ask = BRIEF_PAGE;
 			enum status st = send_page(c, base, ask, *before, &id);
 			if (st != ST_OK)
 				return ctl_report(c, st);

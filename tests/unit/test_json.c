@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/json.h"
 
@@ -142,6 +143,33 @@ static void test_time(void **state)
 	assert_int_equal(time_parse_rfc3339("2026-11-26 13:54:27", &t), -1);
 }
 
+/* Against gmtime_r and strftime, in an order that keeps changing the day
+ * (the formatter keeps the last day's date), both sides of midnight and of
+ * 1970, and round trips through the parser. */
+static void test_time_matches_gmtime(void **state)
+{
+	(void)state;
+	srand(4242);
+	const int64_t fixed[] = {0, 1, 86399, 86400, -1, -86400, -86401, 951782400, 4102444799, 253402300799};
+	for (int i = 0; i < 20000; i++) {
+		int64_t t = i < 10 ? fixed[i] : (int64_t)(rand() % 4102444800LL) - (i % 7 == 0 ? 2000000000 : 0);
+		if (i % 3 == 1)
+			t = t - t % 86400 + (i % 2 ? 86399 : 0);
+		char want[32], got[32];
+		time_t tt = (time_t)t;
+		struct tm tm;
+		assert_non_null(gmtime_r(&tt, &tm));
+		strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		assert_string_equal(time_format_rfc3339(t, got, sizeof got), want);
+		int64_t back;
+		assert_int_equal(time_parse_rfc3339(got, &back), 0);
+		assert_int_equal(back, t);
+	}
+	char b[32];
+	assert_string_equal(time_format_rfc3339(253402300800, b, sizeof b), ""); /* year 10000 */
+	assert_string_equal(time_format_rfc3339(1795701267, b, sizeof b), "2026-11-26T13:54:27Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -152,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_duplicates_and_integers),
 		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_time_matches_gmtime),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }
