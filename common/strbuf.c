@@ -153,7 +153,8 @@ char *strbuf_put_json_str(char *o, const char *s, size_t n)
 	}
 	*o++ = '"';
 	/* A byte at a time through a table: the strings are short (names,
-	 * states), where a memcpy call per run cost more than the copy. */
+	 * states), where a memcpy call per run cost more than the copy, and
+	 * eight bytes at a time gained nothing. */
 	for (const unsigned char *p = (const unsigned char *)s, *end = p + n; p < end; p++) {
 		if (needs_escape[*p])
 			o = escape_byte(o, *p);

@@ -89,7 +89,7 @@ static enum status events_answer(struct op_ctx *ctx, bool wait)
 	struct strbuf *b = op_raw(ctx);
 	if (!b)
 		return op_fail(ctx, ST_INTERNAL, "out of memory");
-	b->len = 0; /* a watch asked again starts afresh */
+	op_raw_clear(b); /* a watch asked again starts afresh */
 	strbuf_adds(b, "{\"events\":[");
 	struct event_out o = {.b = b, .last = f.since};
 	if (db_event_list(ctx->d->db, &f, event_cb, &o) < 0)

@@ -81,27 +81,27 @@ static void ctx_free(struct op_ctx *ctx)
 	free(ctx);
 }
 
-/* The fast path for data written as text: no tree, one copy. */
+/* The fast path for data written as text: no tree, and no copy. The frame
+ * header and the envelope go into the room op_raw left in front of the
+ * data, right against it. */
 static bool send_raw_reply(struct op_ctx *ctx)
 {
-	struct strbuf out;
-	strbuf_init(&out, FRAME_HEADER);
-	strbuf_adds(&out, "{\"id\":");
-	if (ctx->has_id)
-		strbuf_add_int(&out, ctx->req_id);
-	else
-		strbuf_adds(&out, "null");
-	strbuf_adds(&out, ",\"ok\":true,\"data\":");
-	strbuf_add(&out, ctx->raw->data, ctx->raw->len);
-	strbuf_addc(&out, '}');
-	if (out.failed || out.len - FRAME_HEADER > FRAME_MAX) {
-		strbuf_finish(&out);
+	struct strbuf *raw = ctx->raw;
+	char head[OP_RAW_HEAD];
+	int h = ctx->has_id ? snprintf(head, sizeof head, "{\"id\":%lld,\"ok\":true,\"data\":", (long long)ctx->req_id)
+			    : snprintf(head, sizeof head, "{\"id\":null,\"ok\":true,\"data\":");
+	if (h < 0 || (size_t)h + FRAME_HEADER > OP_RAW_HEAD || raw->len < OP_RAW_HEAD)
 		return false;
-	}
+	strbuf_addc(raw, '}');
+	size_t skip = OP_RAW_HEAD - (size_t)h - FRAME_HEADER, len = raw->len - skip - FRAME_HEADER;
+	if (raw->failed || len > FRAME_MAX)
+		return false;
+	memcpy(raw->data + OP_RAW_HEAD - h, head, (size_t)h);
 	struct request *r = ctx->req;
-	size_t len = out.len - FRAME_HEADER;
+	char *buf = raw->data;
+	raw->data = NULL; /* the server owns it now */
 	ctx_free(ctx);
-	server_request_complete(r, out.data, len);
+	server_request_complete_at(r, buf, skip, len);
 	return true;
 }
 

@@ -43,9 +43,15 @@ struct strbuf *op_raw(struct op_ctx *ctx)
 		ctx->raw = malloc(sizeof *ctx->raw);
 		if (!ctx->raw)
 			return NULL;
-		strbuf_init(ctx->raw, 0);
+		strbuf_init(ctx->raw, OP_RAW_HEAD);
 	}
 	return ctx->raw;
+}
+
+void op_raw_clear(struct strbuf *b)
+{
+	b->len = OP_RAW_HEAD;
+	b->data[b->len] = '\0';
 }
 
 enum status op_fail(struct op_ctx *ctx, enum status st, const char *fmt, ...)

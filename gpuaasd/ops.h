@@ -78,8 +78,13 @@ struct op_ctx {
 /* The reply's data object (created on first call; NULL only on ENOMEM). */
 cJSON *op_data(struct op_ctx *ctx);
 /* The reply data as JSON text, for replies written directly
- * (created on first call; NULL on ENOMEM). */
+ * (created on first call; NULL on ENOMEM). The text starts at
+ * data + OP_RAW_HEAD: the room before it takes the frame header and the
+ * envelope when the reply is sent, so that the data is never copied. */
 struct strbuf *op_raw(struct op_ctx *ctx);
+#define OP_RAW_HEAD 64
+/* Empties the reply data written so far. */
+void op_raw_clear(struct strbuf *b);
 /* Sets an error message and returns st. */
 enum status op_fail(struct op_ctx *ctx, enum status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -237,7 +237,24 @@ static void client_flush(struct client *c)
 {
 	while (c->head && c->head->done) {
 		struct request *r = c->head;
-		if (out_append(c, r->out, r->out_len) < 0) {
+		char *frame = r->out ? r->out + r->out_skip : NULL;
+		size_t left = r->out ? r->out_len : 0;
+		/* Nothing queued ahead of it: straight from the reply, and only
+		 * what the socket does not take now is copied (a 50-row list
+		 * was copied whole, once more than it had to be). */
+		if (left && c->out_len == c->out_off) {
+			ssize_t w = sock_io(c->fd, frame, left, true);
+			if (w < 0 && w != IO_AGAIN) {
+				client_kill(c, "write-error");
+				return;
+			}
+			if (w > 0) {
+				frame += w;
+				left -= (size_t)w;
+				c->write_stalled_since = 0;
+			}
+		}
+		if (left && out_append(c, frame, left) < 0) {
 			client_kill(c, "out-of-memory");
 			return;
 		}
@@ -302,6 +319,11 @@ char *server_reply_alloc(size_t len)
 
 void server_request_complete(struct request *r, char *frame, size_t payload_len)
 {
+	server_request_complete_at(r, frame, 0, payload_len);
+}
+
+void server_request_complete_at(struct request *r, char *frame, size_t skip, size_t payload_len)
+{
 	struct client *c = r->client;
 	r->abandon = NULL;
 	if (!c || !frame) {
@@ -314,10 +336,12 @@ void server_request_complete(struct request *r, char *frame, size_t payload_len)
 		frame = NULL;
 	}
 	if (frame) {
-		frame_header_encode((uint8_t *)frame, (uint32_t)payload_len);
+		frame_header_encode((uint8_t *)frame + skip, (uint32_t)payload_len);
 		r->out = frame;
+		r->out_skip = skip;
 		r->out_len = FRAME_HEADER + payload_len;
 	} else {
+		r->out_skip = 0;
 		static const char fallback[] =
 			"{\"id\":null,\"ok\":false,\"error\":{\"code\":\"INTERNAL\",\"message\":\"internal error\"}}";
 		size_t n = sizeof fallback - 1;

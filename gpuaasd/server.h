@@ -20,8 +20,8 @@ struct request {
 	struct request *next;
 	struct client *client; /* NULL once the client is gone */
 	bool done;
-	char *out; /* the encoded reply frame (header + JSON), owned */
-	size_t out_len;
+	char *out; /* the encoded reply frame (header + JSON) at out + out_skip, owned */
+	size_t out_skip, out_len;
 	/* Owned by the request's handler while it is not done. */
 	void *ctx;
 	/* Set by the handler while the request is parked (e.g. job.wait): called
@@ -61,6 +61,9 @@ void server_set_limits(struct server *srv, const struct server_limits *limits);
  * see server_reply_alloc). With a NULL payload the request is dropped without
  * a reply (only for requests whose client is gone). */
 void server_request_complete(struct request *r, char *frame, size_t payload_len);
+/* The same for a frame that starts skip bytes into the malloc'd buf (the
+ * reply text written behind room for the header it did not need). */
+void server_request_complete_at(struct request *r, char *buf, size_t skip, size_t payload_len);
 /* Allocates a buffer for a reply of len payload bytes; the payload goes at
  * buf + FRAME_HEADER. */
 char *server_reply_alloc(size_t len);

@@ -104,6 +104,57 @@ static void test_random_bytes_round_trip(void **state)
 	}
 }
 
+/* The reference: a byte at a time, as JSON wants it. */
+static size_t escape_ref(char *o, const unsigned char *s, size_t n)
+{
+	char *start = o;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c == '\n') {
+			o += sprintf(o, "\\n");
+		} else if (c == '\r') {
+			o += sprintf(o, "\\r");
+		} else if (c == '\t') {
+			o += sprintf(o, "\\t");
+		} else if (c == '\b') {
+			o += sprintf(o, "\\b");
+		} else if (c == '\f') {
+			o += sprintf(o, "\\f");
+		} else if (c < 0x20 || c == 0x7f) {
+			o += sprintf(o, "\\u%04x", c);
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	*o++ = '"';
+	return (size_t)(o - start);
+}
+
+/* Every byte value at every offset, UTF-8 and high bytes among them,
+ * against the reference. */
+static void test_escapes_match_reference(void **state)
+{
+	(void)state;
+	srand(777);
+	for (int round = 0; round < 20000; round++) {
+		unsigned char in[80];
+		size_t n = (size_t)(rand() % 80);
+		for (size_t i = 0; i < n; i++)
+			in[i] = (unsigned char)(round % 3 == 0 ? 0x20 + rand() % 0x5f : rand() % 256);
+		if (n && round % 5 == 0)
+			in[rand() % n] = (unsigned char)(rand() % 256); /* one odd byte among plain ones */
+		char want[80 * 6 + 3], got[STRBUF_JSON_STR_MAX(80)];
+		size_t wn = escape_ref(want, in, n);
+		size_t gn = (size_t)(strbuf_put_json_str(got, (const char *)in, n) - got);
+		assert_int_equal(gn, wn);
+		assert_memory_equal(got, want, wn);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -112,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_escapes_and_null),
 		cmocka_unit_test(test_room_commit_and_reserve),
 		cmocka_unit_test(test_random_bytes_round_trip),
+		cmocka_unit_test(test_escapes_match_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
