@@ -15,6 +15,7 @@ enum stmt_id {
 	STMT_ROLLBACK_TO,
 	STMT_USER_BY_NAME,
 	STMT_USER_BY_ID,
+	STMT_USER_NAME,
 	STMT_USER_INSERT,
 	STMT_USER_DELETE,
 	STMT_USER_SET_PASSWORD,
@@ -119,5 +120,20 @@ int db_scalar(struct db *db, enum stmt_id id, const char *what, int64_t *out);
 int db_scalar_of(struct db *db, sqlite3_stmt *st, const char *what, int64_t *out);
 /* Logs an SQLite failure and remembers its code. */
 int db_fail(struct db *db, int rc, const char *what);
+
+/* Usernames by id, remembered for one query: job rows name their owner and
+ * approver by id (a join per row was an eighth of a brief list), and the
+ * rows of a list have few of them. */
+struct name_cache {
+	struct {
+		int64_t id;
+		char *name; /* owned */
+	} slot[8];
+	unsigned next; /* the slot a miss takes */
+};
+/* The name of user id (deleted ones too) in *name, valid until the cache
+ * is freed or misses 8 times: 0, DB_NOTFOUND or -1. */
+int db_user_name_cached(struct db *db, struct name_cache *c, int64_t id, const char **name);
+void name_cache_free(struct name_cache *c);
 
 #endif

@@ -19,24 +19,24 @@ struct job_col {
 #define OPT_COL(f, flag) {COL_OPT_INT, JOB_FIELD(f, int64_t), JOB_FIELD(flag, bool)}
 
 /* JOB_COLS of db.c, in order; its first JOB_LIST_NCOLS are JOB_LIST_COLS,
- * what a job object shows. */
+ * what a job object shows. The owner and the approver are read as ids and
+ * named afterwards (job_row_read). */
 static const struct job_col job_cols[] = {
-	INT_COL(id), TEXT0_COL(name), TEXT0_COL(owner), TEXT_COL(gpu_type), INT_COL(gpu_count),
+	INT_COL(id), TEXT0_COL(name), INT_COL(owner_id), TEXT_COL(gpu_type), INT_COL(gpu_count),
 	INT_COL(time_limit), TEXT_COL(status), TEXT0_COL(reason), INT_COL(created_at),
-	INT_COL(approved_at), TEXT_COL(approved_by), INT_COL(started_at), INT_COL(finished_at),
+	INT_COL(approved_at), INT_COL(approver_id), INT_COL(started_at), INT_COL(finished_at),
 	OPT_COL(charged_seconds, has_charged), OPT_COL(exit_code, has_exit_code), TEXT_COL(command),
-	INT_COL(owner_id), TEXT_COL(devices), INT_COL(approve_seq), INT_COL(weight), INT_COL(approved_rule),
-	TEXT_COL(external_id),
+	TEXT_COL(devices), INT_COL(approve_seq), INT_COL(weight), INT_COL(approved_rule), TEXT_COL(external_id),
 	/* The scheduler's and the executors', not in a list: */
 	INT_COL(run_until_ms), INT_COL(reserved), TEXT_COL(workdir), TEXT_COL(env), INT_COL(sim_run),
 };
 #define JOB_NCOLS ((int)(sizeof job_cols / sizeof job_cols[0]))
-#define JOB_LIST_NCOLS 22
+#define JOB_LIST_NCOLS 21
 
 /* JOB_BRIEF_COLS of db.c, in order: what a brief row shows, no more (a
  * column read is a tenth of a brief row's cost). */
 static const struct job_col brief_cols[] = {
-	INT_COL(id), TEXT0_COL(name), TEXT0_COL(owner), TEXT_COL(gpu_type), INT_COL(gpu_count),
+	INT_COL(id), TEXT0_COL(name), INT_COL(owner_id), TEXT_COL(gpu_type), INT_COL(gpu_count),
 	INT_COL(time_limit), TEXT_COL(status), INT_COL(created_at),
 };
 #define JOB_BRIEF_NCOLS ((int)(sizeof brief_cols / sizeof brief_cols[0]))
@@ -67,11 +67,13 @@ static void read_job(sqlite3_stmt *st, struct job_row *j, const struct job_col *
 }
 
 struct job_cb_arg {
+	struct db *db;
 	const struct job_col *cols;
 	int ncols;
 	db_job_cb cb;
 	void *arg;
 	int rows;
+	struct name_cache names;
 };
 
 static int job_row_read(sqlite3_stmt *st, void *arg)
@@ -80,7 +82,17 @@ static int job_row_read(sqlite3_stmt *st, void *arg)
 	struct job_row row;
 	a->rows++;
 	read_job(st, &row, a->cols, a->ncols);
-	return a->cb(a->arg, &row);
+	/* A job whose user row is gone (it cannot be, by the foreign keys)
+	 * shows an empty owner, and no approver. */
+	int rc = db_user_name_cached(a->db, &a->names, row.owner_id, &row.owner);
+	if (rc == DB_NOTFOUND)
+		row.owner = "";
+	if (rc >= 0 && row.approver_id > 0) {
+		rc = db_user_name_cached(a->db, &a->names, row.approver_id, &row.approved_by);
+		if (rc == DB_NOTFOUND)
+			row.approved_by = NULL;
+	}
+	return rc < 0 ? -1 : a->cb(a->arg, &row);
 }
 
 /* Steps st, reading the ncols columns of each row (laid out as cols) and
@@ -89,8 +101,9 @@ static int job_row_read(sqlite3_stmt *st, void *arg)
 static int each_row_with(struct db *db, sqlite3_stmt *st, const struct job_col *cols, int ncols, db_job_cb cb,
 	void *arg, int *rows)
 {
-	struct job_cb_arg a = {cols, ncols, cb, arg, 0};
+	struct job_cb_arg a = {.db = db, .cols = cols, .ncols = ncols, .cb = cb, .arg = arg};
 	int result = db_each_row(db, st, job_row_read, &a, "job query");
+	name_cache_free(&a.names);
 	if (rows)
 		*rows = a.rows;
 	return result;

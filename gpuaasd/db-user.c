@@ -55,6 +55,44 @@ int db_user_by_id(struct db *db, int64_t id, struct user_row *out)
 	return user_lookup(db, DB_STMT_BIND(db, STMT_USER_BY_ID, DB_INT(id)), out);
 }
 
+int db_user_name_cached(struct db *db, struct name_cache *c, int64_t id, const char **name)
+{
+	for (size_t i = 0; i < sizeof c->slot / sizeof c->slot[0]; i++) {
+		if (c->slot[i].name && c->slot[i].id == id) {
+			*name = c->slot[i].name;
+			return 0;
+		}
+	}
+	sqlite3_stmt *st = DB_STMT_BIND(db, STMT_USER_NAME, DB_INT(id));
+	if (!st)
+		return -1;
+	int rc = sqlite3_step(st), result = DB_NOTFOUND;
+	if (rc == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		unsigned k = c->next++ % (sizeof c->slot / sizeof c->slot[0]);
+		char *copy = strdup(t ? t : "");
+		result = copy ? 0 : db_fail(db, SQLITE_NOMEM, "user name");
+		if (copy) {
+			free(c->slot[k].name);
+			c->slot[k].id = id;
+			c->slot[k].name = copy;
+			*name = copy;
+		}
+	} else if (rc != SQLITE_DONE) {
+		result = db_fail(db, sqlite3_extended_errcode(db->h), "user name");
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return result;
+}
+
+void name_cache_free(struct name_cache *c)
+{
+	for (size_t i = 0; i < sizeof c->slot / sizeof c->slot[0]; i++)
+		free(c->slot[i].name);
+	memset(c, 0, sizeof *c);
+}
+
 static void read_usage(sqlite3_stmt *st, void *row)
 {
 	struct usage_row *u = row;

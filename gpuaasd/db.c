@@ -24,6 +24,7 @@ static const char *const stmt_sql[STMT__COUNT] = {
 			      "FROM users WHERE username = ?1 AND deleted_at IS NULL",
 	[STMT_USER_BY_ID] = "SELECT id, username, hashed_password, is_admin, quota, reserved, token_version, created_at "
 			    "FROM users WHERE id = ?1 AND deleted_at IS NULL",
+	[STMT_USER_NAME] = "SELECT username FROM users WHERE id = ?1",
 	[STMT_USER_INSERT] = "INSERT INTO users(username, hashed_password, is_admin, quota, created_at) "
 			     "VALUES(?1, ?2, ?3, ?4, ?5)",
 	[STMT_USER_DELETE] = "UPDATE users SET deleted_at = ?2, token_version = token_version + 1 "
@@ -53,13 +54,13 @@ static const char *const stmt_sql[STMT__COUNT] = {
  * JOB_LIST_NCOLS, what a job object shows: a column is a few percent of a
  * row's cost, and run_until_ms, reserved, workdir, env and sim_run are for
  * the scheduler and the executors. */
-#define JOB_LIST_COLS "j.id, j.name, u.username, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.reason, " \
-	"j.created_at, j.approved_at, a.username, j.started_at, j.finished_at, j.charged_seconds, j.exit_code, " \
-	"j.command, j.owner_id, j.devices, j.approve_seq, j.weight, j.approved_rule, j.external_id "
+#define JOB_LIST_COLS "j.id, j.name, j.owner_id, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.reason, " \
+	"j.created_at, j.approved_at, j.approved_by, j.started_at, j.finished_at, j.charged_seconds, j.exit_code, " \
+	"j.command, j.devices, j.approve_seq, j.weight, j.approved_rule, j.external_id "
 #define JOB_COLS JOB_LIST_COLS ", j.run_until_ms, j.reserved, j.workdir, j.env, j.sim_run "
-/* The approver's name by a join, not a subquery run for every row (3% of
- * a 50-row list's instructions). */
-#define JOB_FROM "FROM jobs j JOIN users u ON u.id = j.owner_id LEFT JOIN users a ON a.id = j.approved_by "
+/* No join: the owner's and the approver's names come from a cache of
+ * names by id (db-job.c), which costs a lookup per user, not per row. */
+#define JOB_FROM "FROM jobs j "
 	[STMT_JOB_INSERT] = "INSERT INTO jobs(owner_id, name, gpu_type, gpu_count, time_limit, status, reason, command, "
 			    "created_at, reserved, weight, workdir, env, sim_run) "
 			    "VALUES(?1, ?2, ?3, ?4, ?5, 'PENDING', 'waiting for approval', ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -77,22 +78,22 @@ static const char *const stmt_sql[STMT__COUNT] = {
 				    "WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 "
 				    "WHEN 'CANCELLED' THEN 5 WHEN 'REJECTED' THEN 6 ELSE 7 END)) & 1 ORDER BY j.id DESC LIMIT ?3",
 /* brief_cols of db-job.c, in order. */
-#define JOB_BRIEF_COLS "j.id, j.name, u.username, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.created_at "
+#define JOB_BRIEF_COLS "j.id, j.name, j.owner_id, j.gpu_type, j.gpu_count, j.time_limit, j.status, j.created_at "
 #define STATE_BIT "(?4 >> (CASE j.status WHEN 'PENDING' THEN 0 WHEN 'APPROVED' THEN 1 WHEN 'RUNNING' THEN 2 " \
 	"WHEN 'COMPLETED' THEN 3 WHEN 'FAILED' THEN 4 WHEN 'CANCELLED' THEN 5 WHEN 'REJECTED' THEN 6 ELSE 7 END)) & 1 "
-	[STMT_JOB_BRIEF_OWN] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+	[STMT_JOB_BRIEF_OWN] = "SELECT " JOB_BRIEF_COLS JOB_FROM
 			       "WHERE j.owner_id = ?1 AND j.id < ?2 ORDER BY j.id DESC LIMIT ?3",
-	[STMT_JOB_BRIEF_ALL] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+	[STMT_JOB_BRIEF_ALL] = "SELECT " JOB_BRIEF_COLS JOB_FROM
 			       "WHERE j.id < ?2 ORDER BY j.id DESC LIMIT ?3",
-	[STMT_JOB_BRIEF_STATE_OWN] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+	[STMT_JOB_BRIEF_STATE_OWN] = "SELECT " JOB_BRIEF_COLS JOB_FROM
 				     "WHERE j.owner_id = ?1 AND j.id < ?2 AND " STATE_BIT "ORDER BY j.id DESC LIMIT ?3",
-	[STMT_JOB_BRIEF_STATE_ALL] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+	[STMT_JOB_BRIEF_STATE_ALL] = "SELECT " JOB_BRIEF_COLS JOB_FROM
 				     "WHERE j.id < ?2 AND " STATE_BIT "ORDER BY j.id DESC LIMIT ?3",
 	/* Live states are few rows: found through jobs_status_id, not a scan. */
 	[STMT_JOB_LIST_LIVE] = "SELECT " JOB_LIST_COLS JOB_FROM
 			       "WHERE j.status IN (?5, ?6, ?7) AND j.id < ?2 AND (?1 = 0 OR j.owner_id = ?1) "
 			       "ORDER BY j.id DESC LIMIT ?3",
-	[STMT_JOB_BRIEF_LIVE] = "SELECT " JOB_BRIEF_COLS "FROM jobs j JOIN users u ON u.id = j.owner_id "
+	[STMT_JOB_BRIEF_LIVE] = "SELECT " JOB_BRIEF_COLS JOB_FROM
 				"WHERE j.status IN (?5, ?6, ?7) AND j.id < ?2 AND (?1 = 0 OR j.owner_id = ?1) "
 				"ORDER BY j.id DESC LIMIT ?3",
 	[STMT_JOB_SET_STATUS] = "UPDATE jobs SET status = ?3, reason = ?4, finished_at = ?5, reserved = 0, "

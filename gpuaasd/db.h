@@ -122,6 +122,7 @@ struct job_row {
 	int64_t created_at;
 	int64_t approved_at;     /* 0: null */
 	const char *approved_by; /* NULL: null */
+	int64_t approver_id;     /* who approved it; 0: nobody (or a rule) */
 	int64_t started_at;
 	int64_t finished_at;
 	bool has_charged;
