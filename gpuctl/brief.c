@@ -6,6 +6,9 @@
 
 static void skip_ws(char **p)
 {
+	/* gpuaasd writes none: one test on the way past. */
+	if ((unsigned char)**p > ' ')
+		return;
 	while (**p == ' ' || **p == '\n' || **p == '\t' || **p == '\r')
 		(*p)++;
 }
@@ -74,23 +77,54 @@ static bool read_hex4(const char *s, unsigned *out)
 	return true;
 }
 
-/* Decodes a JSON string in place (the output never outgrows the input). */
-static bool parse_str(char **p, const char **out)
+/* What a byte of a JSON string is to parse_str: STR_CONT a UTF-8
+ * continuation byte (no width of its own), STR_STOP one that needs a look:
+ * the closing quote, a backslash, a control character or DEL. */
+#define STR_CONT 1
+#define STR_STOP 2
+#define SIXTEEN(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+static const uint8_t str_class[256] = {
+	SIXTEEN(STR_STOP), SIXTEEN(STR_STOP),                        /* 0x00-0x1f */
+	0, 0, STR_STOP, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,       /* 0x20-0x2f: '"' */
+	SIXTEEN(0), SIXTEEN(0),                                      /* 0x30-0x4f */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, STR_STOP, 0, 0, 0,       /* 0x50-0x5f: '\\' */
+	SIXTEEN(0),                                                  /* 0x60-0x6f */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, STR_STOP,       /* 0x70-0x7f: DEL */
+	SIXTEEN(STR_CONT), SIXTEEN(STR_CONT), SIXTEEN(STR_CONT), SIXTEEN(STR_CONT), /* 0x80-0xbf */
+	SIXTEEN(0), SIXTEEN(0), SIXTEEN(0), SIXTEEN(0),              /* 0xc0-0xff */
+};
+
+/* Decodes a JSON string in place (the output never outgrows the input),
+ * counting its bytes and characters on the way (*len BRIEF_UNMEASURED:
+ * control characters, or too long). */
+static bool parse_str(char **p, const char **out, uint16_t *len, uint16_t *width)
 {
 	skip_ws(p);
 	if (**p != '"')
 		return false;
 	char *r = *p + 1, *w = r;
+	size_t cont = 0; /* UTF-8 continuation bytes: no width of their own */
+	bool control = false;
 	*out = w;
-	while (*r != '"') {
+	for (;;) {
 		unsigned char c = (unsigned char)*r;
-		if (c == '\0' || c < 0x20)
+		unsigned k = str_class[c];
+		if (!(k & STR_STOP)) { /* nearly every byte: one lookup */
+			cont += k;
+			*w++ = *r++;
+			continue;
+		}
+		if (c == '"')
+			break;
+		if (c < 0x20) /* NUL, or a raw control character: not JSON */
 			return false;
-		if (c != '\\') {
+		if (c == 0x7f) {
+			control = true;
 			*w++ = *r++;
 			continue;
 		}
 		r++;
+		control |= *r == 'b' || *r == 'f' || *r == 'n' || *r == 'r' || *r == 't' || *r == 'u';
 		switch (*r) {
 		case '"': *w++ = '"'; r++; break;
 		case '\\': *w++ = '\\'; r++; break;
@@ -137,6 +171,11 @@ static bool parse_str(char **p, const char **out)
 	}
 	*p = r + 1;
 	*w = '\0';
+	/* A \u escape (rare: gpuaasd writes UTF-8 as it is) is measured by
+	 * the table, as are control characters. */
+	size_t n = (size_t)(w - *out);
+	*len = control || n >= BRIEF_UNMEASURED ? BRIEF_UNMEASURED : (uint16_t)n;
+	*width = (uint16_t)(n - cont);
 	return true;
 }
 
@@ -158,10 +197,13 @@ int brief_parse(char *text, struct brief_row **rows, size_t *n, size_t *cap, int
 			}
 			struct brief_row *r = &(*rows)[*n];
 			r->started_at = 0;
-			if (!ch(&p, '[') || !parse_int(&p, &r->id) || !ch(&p, ',') || !parse_str(&p, &r->name) ||
-			    !ch(&p, ',') || !parse_str(&p, &r->owner) || !ch(&p, ',') || !parse_str(&p, &r->type) ||
-			    !ch(&p, ',') || !parse_int(&p, &r->count) || !ch(&p, ',') || !parse_int(&p, &r->time_limit) ||
-			    !ch(&p, ',') || !parse_str(&p, &r->status) || !ch(&p, ',') ||
+			uint16_t *l = r->lens, *wd = r->widths;
+			if (!ch(&p, '[') || !parse_int(&p, &r->id) || !ch(&p, ',') ||
+			    !parse_str(&p, &r->name, &l[BRIEF_NAME], &wd[BRIEF_NAME]) || !ch(&p, ',') ||
+			    !parse_str(&p, &r->owner, &l[BRIEF_OWNER], &wd[BRIEF_OWNER]) || !ch(&p, ',') ||
+			    !parse_str(&p, &r->type, &l[BRIEF_TYPE], &wd[BRIEF_TYPE]) || !ch(&p, ',') ||
+			    !parse_int(&p, &r->count) || !ch(&p, ',') || !parse_int(&p, &r->time_limit) || !ch(&p, ',') ||
+			    !parse_str(&p, &r->status, &l[BRIEF_STATUS], &wd[BRIEF_STATUS]) || !ch(&p, ',') ||
 			    !parse_int(&p, &r->created_at) || !ch(&p, ']'))
 				return -1;
 			(*n)++;

@@ -9,10 +9,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The four strings of a brief row, for lens and widths. */
+enum { BRIEF_NAME, BRIEF_OWNER, BRIEF_TYPE, BRIEF_STATUS, BRIEF_STRS };
+#define BRIEF_UNMEASURED UINT16_MAX
+
 struct brief_row {
 	int64_t id, count, time_limit, created_at;
 	const char *name, *owner, *type, *status; /* point into the parsed text */
 	int64_t started_at;                       /* not in the brief row: filled in for RUNNING jobs, else 0 */
+	/* Each string's bytes and characters, counted while it was decoded
+	 * (a table need not count them again); len BRIEF_UNMEASURED when it
+	 * holds control characters or is longer. */
+	uint16_t lens[BRIEF_STRS], widths[BRIEF_STRS];
 };
 
 /* Parses a job.list brief reply ({"jobs":[[...],...],"next_before_id":N})

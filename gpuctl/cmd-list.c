@@ -74,33 +74,68 @@ static void fill_started(struct ctl *c, const cJSON *base, struct brief_set *s, 
 struct brief_print {
 	const struct brief_set *s;
 	int64_t now;
-	int64_t keys[2];     /* what cache holds: created_at, time_limit */
-	char cache[2][48];   /* formatted times, reused by the next rows */
+	int64_t keys[2];                /* what cache holds: created_at, time_limit */
+	char cache[2][48];              /* formatted times, reused by the next rows */
+	struct table_text cached[2];    /* the same, measured once */
 	char id[24], count[24], elapsed[32];
 };
 
+/* A cell the table measures itself. */
+static struct table_text unmeasured(const char *s)
+{
+	return (struct table_text){s, TABLE_UNMEASURED, 0, COLOUR_NONE};
+}
+
+/* A string of the brief row, with the length and width the parse counted. */
+static struct table_text brief_text(const struct brief_row *r, const char *s, int which)
+{
+	if (r->lens[which] == BRIEF_UNMEASURED)
+		return unmeasured(s);
+	return (struct table_text){s, r->lens[which], r->widths[which], COLOUR_NONE};
+}
+
+/* An integer as a cell: digits are as wide as they are long. */
+static struct table_text int_text(char *buf, int64_t v)
+{
+	char *end = strbuf_put_int(buf, v);
+	*end = '\0';
+	uint32_t n = (uint32_t)(end - buf);
+	return (struct table_text){buf, n, n, COLOUR_NONE};
+}
+
+/* A formatted time kept in slot i of the cache while its key holds. */
+static struct table_text cached_text(struct brief_print *p, int i, int64_t key, bool when)
+{
+	if (key != p->keys[i] || !p->cache[i][0]) {
+		if (when)
+			fmt_when(key, p->now, p->cache[i], sizeof p->cache[i]);
+		else
+			duration_format(key, p->cache[i], sizeof p->cache[i]);
+		p->keys[i] = key;
+		/* Measured once here rather than on every row that shares it. */
+		p->cached[i] = table_text_measured(p->cache[i], COLOUR_NONE);
+	}
+	return p->cached[i];
+}
+
 /* One brief row's cells (table_row_fn). */
-static void brief_cells(void *arg, size_t k, const char **texts, enum colour *colours)
+static void brief_cells(void *arg, size_t k, struct table_text *cells)
 {
 	struct brief_print *p = arg;
 	const struct brief_row *r = &p->s->rows[k];
-	if (r->created_at != p->keys[0] || !p->cache[0][0]) {
-		fmt_when(r->created_at, p->now, p->cache[0], sizeof p->cache[0]);
-		p->keys[0] = r->created_at;
-	}
-	if (r->time_limit != p->keys[1] || !p->cache[1][0]) {
-		duration_format(r->time_limit, p->cache[1], sizeof p->cache[1]);
-		p->keys[1] = r->time_limit;
-	}
 	p->elapsed[0] = '\0';
 	if (r->started_at > 0)
 		duration_format(p->now > r->started_at ? p->now - r->started_at : 0, p->elapsed, sizeof p->elapsed);
-	*strbuf_put_int(p->id, r->id) = '\0';
-	*strbuf_put_int(p->count, r->count) = '\0';
-	const char *row[] = {p->id, r->name, r->owner, r->type, p->count, p->cache[1], p->elapsed, r->status,
-		p->cache[0]};
-	memcpy(texts, row, sizeof row);
-	colours[7] = fmt_status_colour(r->status);
+	cells[0] = int_text(p->id, r->id);
+	cells[1] = brief_text(r, r->name, BRIEF_NAME);
+	cells[2] = brief_text(r, r->owner, BRIEF_OWNER);
+	cells[3] = brief_text(r, r->type, BRIEF_TYPE);
+	cells[4] = int_text(p->count, r->count);
+	cells[5] = cached_text(p, 1, r->time_limit, false);
+	cells[6] = unmeasured(p->elapsed);
+	cells[7] = brief_text(r, r->status, BRIEF_STATUS);
+	cells[7].colour = fmt_status_colour(r->status);
+	cells[8] = cached_text(p, 0, r->created_at, true);
 }
 
 /* Prints the first n rows as ids (-q, -o name). */

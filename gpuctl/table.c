@@ -346,20 +346,6 @@ static uint32_t escaped_width(const char *s)
 	return w;
 }
 
-/* Row r of a streamed table: its texts ("-" for NULL or "") and colours. */
-static void fill_row(const struct table *t, size_t r, table_row_fn fill, void *arg, const char **text,
-	enum colour *colours)
-{
-	for (int i = 0; i < t->ncols; i++) {
-		text[i] = NULL;
-		colours[i] = COLOUR_NONE;
-	}
-	fill(arg, r, text, colours);
-	for (int i = 0; i < t->ncols; i++)
-		if (!text[i] || !*text[i])
-			text[i] = "-";
-}
-
 /* Length of s as escape_into writes it. */
 static size_t escaped_len(const char *s)
 {
@@ -431,21 +417,37 @@ static char *render_room(struct table *t, size_t r, size_t n)
 }
 
 /* Renders row r at the end of t->rendered: -1 when memory ran out. */
+struct table_text table_text_measured(const char *s, enum colour colour)
+{
+	size_t len;
+	bool control;
+	uint32_t width = measure(s ? s : "", &len, &control);
+	if (control || len >= TABLE_UNMEASURED)
+		return (struct table_text){s, TABLE_UNMEASURED, 0, colour};
+	return (struct table_text){s, (uint32_t)len, width, colour};
+}
+
 static int render_row(struct table *t, size_t r, table_row_fn fill, void *arg)
 {
-	const char *text[TABLE_MAX_COLS];
-	enum colour colours[TABLE_MAX_COLS];
-	size_t lens[TABLE_MAX_COLS], room = 0, extra = 0;
-	uint32_t widths[TABLE_MAX_COLS];
+	struct table_text cells[TABLE_MAX_COLS];
+	size_t room = 0, extra = 0;
 	bool control[TABLE_MAX_COLS];
-	fill_row(t, r, fill, arg, text, colours);
+	fill(arg, r, cells);
 	for (int i = 0; i < t->ncols; i++) {
-		widths[i] = measure(text[i], &lens[i], &control[i]);
-		if (control[i]) {
-			lens[i] = escaped_len(text[i]);
-			widths[i] = escaped_width(text[i]);
+		struct table_text *c = &cells[i];
+		control[i] = false;
+		if (!c->s || !*c->s) {
+			*c = (struct table_text){"-", 1, 1, c->colour};
+		} else if (c->len == TABLE_UNMEASURED) {
+			size_t len;
+			c->width = measure(c->s, &len, &control[i]);
+			c->len = (uint32_t)len;
+			if (control[i]) {
+				c->len = (uint32_t)escaped_len(c->s);
+				c->width = escaped_width(c->s);
+			}
 		}
-		room += 1 + 2 * VARINT_MAX + lens[i] + 1;
+		room += 1 + 2 * VARINT_MAX + c->len + 1;
 	}
 	/* COPY_SLACK more: the writer copies short cells 16 bytes at a time. */
 	char *o = render_room(t, r, room + COPY_SLACK);
@@ -453,19 +455,20 @@ static int render_row(struct table *t, size_t r, table_row_fn fill, void *arg)
 		return -1;
 	t->row_at[r] = t->rlen;
 	for (int i = 0; i < t->ncols; i++) {
-		bool apart = widths[i] != lens[i];
-		*o++ = (char)((uint8_t)colours[i] | (apart ? WIDTH_APART : 0));
-		o = put_varint(o, lens[i]);
+		const struct table_text *c = &cells[i];
+		bool apart = c->width != c->len;
+		*o++ = (char)((uint8_t)c->colour | (apart ? WIDTH_APART : 0));
+		o = put_varint(o, c->len);
 		if (apart)
-			o = put_varint(o, widths[i]);
+			o = put_varint(o, c->width);
 		if (control[i])
-			escape_into(o, text[i]);
+			escape_into(o, c->s);
 		else
-			memcpy(o, text[i], lens[i]);
-		o += lens[i];
-		if (widths[i] > t->width[i])
-			t->width[i] = widths[i];
-		extra += lens[i] - widths[i];
+			memcpy(o, c->s, c->len);
+		o += c->len;
+		if (c->width > t->width[i])
+			t->width[i] = c->width;
+		extra += c->len - c->width;
 	}
 	t->rlen = (size_t)(o - t->rendered);
 	if (extra > t->extra)

@@ -63,9 +63,22 @@ size_t table_rows(const struct table *t);
 /* Writes the header and rows to out (colour: wrap coloured cells in
  * escapes). 0, or -1 when an allocation failed. */
 int table_print(struct table *t, FILE *out, bool colour);
-/* Fills the cells of row r for table_render_rows: ncols texts (valid until
- * the next call; NULL or "" is shown as "-") and their colours. */
-typedef void (*table_row_fn)(void *arg, size_t r, const char **texts, enum colour *colours);
+/* A cell of a rendered row as its fill gives it: the text (NULL or "" is
+ * shown as "-"), valid until the next call, and its colour. A fill that
+ * knows the text's length in bytes and width in characters (it often
+ * does, for nothing) gives them, and saves the table a pass over the
+ * bytes; such a text must hold no control characters. len
+ * TABLE_UNMEASURED: the table measures it. */
+#define TABLE_UNMEASURED UINT32_MAX
+struct table_text {
+	const char *s;
+	uint32_t len, width;
+	enum colour colour;
+};
+/* s as a cell, measured now: for a text that many rows share. */
+struct table_text table_text_measured(const char *s, enum colour colour);
+/* Fills the ncols cells of row r for table_render_rows, every one. */
+typedef void (*table_row_fn)(void *arg, size_t r, struct table_text *cells);
 /* For long lists that arrive in pages (gpuctl list at 10,000 rows), where
  * a table of cells would be megabytes: renders rows [from, to) from fill
  * into a compact form, widening the columns. A row rendered again (one

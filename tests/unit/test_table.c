@@ -45,13 +45,21 @@ static void make_rows(struct rows *r, unsigned seed)
 	}
 }
 
-static void fill(void *arg, size_t k, const char **texts, enum colour *colours)
+static void fill(void *arg, size_t k, struct table_text *cells)
 {
 	struct rows *r = arg;
-	for (int c = 0; c < NCOLS; c++) {
-		texts[c] = r->text[k][c];
-		colours[c] = r->colour[k][c];
-	}
+	for (int c = 0; c < NCOLS; c++)
+		cells[c] = (struct table_text){r->text[k][c], TABLE_UNMEASURED, 0, r->colour[k][c]};
+}
+
+/* The same cells, some measured by the fill (as gpuctl list does with what
+ * it counted while parsing), the others left to the table. */
+static void fill_measured(void *arg, size_t k, struct table_text *cells)
+{
+	fill(arg, k, cells);
+	for (int c = 0; c < NCOLS; c++)
+		if ((k + (size_t)c) % 2 == 0 && cells[c].s)
+			cells[c] = table_text_measured(cells[c].s, cells[c].colour);
 }
 
 /* The stored table's output for the same rows (reverse: last first). */
@@ -77,12 +85,12 @@ static char *stored(struct rows *r, bool colour, bool reverse)
 }
 
 /* The rendered table's output, rendered in pages of page rows. */
-static char *rendered(struct rows *r, bool colour, size_t page, bool reverse)
+static char *rendered(struct rows *r, bool colour, size_t page, bool reverse, table_row_fn how)
 {
 	struct table t;
 	table_init(&t, NCOLS, heads);
 	for (size_t k = 0; k < NROWS; k += page)
-		assert_int_equal(table_render_rows(&t, k, k + page < NROWS ? k + page : NROWS, fill, r), 0);
+		assert_int_equal(table_render_rows(&t, k, k + page < NROWS ? k + page : NROWS, how, r), 0);
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
@@ -104,7 +112,7 @@ static void test_rendered_matches_stored(void **state)
 			char *want = stored(&r, colour, reverse);
 			const size_t pages[] = {NROWS, 1, 7, 128};
 			for (size_t p = 0; p < sizeof pages / sizeof pages[0]; p++) {
-				char *got = rendered(&r, colour, pages[p], reverse);
+				char *got = rendered(&r, colour, pages[p], reverse, p % 2 ? fill_measured : fill);
 				assert_string_equal(got, want);
 				free(got);
 			}
@@ -165,6 +173,25 @@ static void test_brief_reply_and_its_tail(void **state)
 	assert_string_equal(rows[1].name, "grüße");
 	assert_string_equal(rows[1].type, "A100");
 	assert_int_equal(rows[1].created_at, 1700000001);
+	/* Bytes and characters counted while decoding; escapes other than
+	 * \" \\ \/ are left for the table to measure. */
+	assert_int_equal(rows[0].lens[BRIEF_NAME], 8);
+	assert_int_equal(rows[0].widths[BRIEF_NAME], 8);
+	assert_int_equal(rows[0].lens[BRIEF_STATUS], 7);
+	assert_int_equal(rows[1].lens[BRIEF_NAME], BRIEF_UNMEASURED);
+	free(rows);
+	char utf8[] = "{\"jobs\":[[3,\"gr\xc3\xbc\xc3\x9f" "e \\/x\",\"bob\",\"T4\",1,60,\"PENDING\",1],"
+		      "[2,\"a\\nb\",\"bob\",\"T4\",1,60,\"PENDING\",1],[1,\"del\x7f\",\"bob\",\"T4\",1,60,\"PENDING\",1]],"
+		      "\"next_before_id\":null}";
+	rows = NULL;
+	n = cap = 0;
+	assert_int_equal(brief_parse(utf8, &rows, &n, &cap, &next), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(rows[0].name, "grüße /x");
+	assert_int_equal(rows[0].lens[BRIEF_NAME], 10);
+	assert_int_equal(rows[0].widths[BRIEF_NAME], 8);
+	assert_int_equal(rows[1].lens[BRIEF_NAME], BRIEF_UNMEASURED); /* a newline */
+	assert_int_equal(rows[2].lens[BRIEF_NAME], BRIEF_UNMEASURED); /* DEL */
 	free(rows);
 
 	const char *null_tail = "{\"jobs\":[],\"next_before_id\":null}";
