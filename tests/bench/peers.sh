@@ -27,7 +27,7 @@
 # Needs root (Slurm), wrk, python3, and the packages slurm-wlm, munge,
 # slurmrestd, slurm-wlm-jwt-plugin (tests/slurm/start.sh installs what is
 # missing). Exit 77, with the reason, when Slurm or slurmrestd cannot run.
-# Takes about 2.5 minutes on a 2-core machine: 70 s of wrk, 35-45 s of
+# Takes about two minutes on a 2-core machine: 70 s of wrk, 25-45 s of
 # sbatch calls to reach 10,000 jobs, 40 s of squeue --json. Every daemon it
 # starts (slurmrestd, munged, slurmctld, slurmd, gpuaasd, gpuaas-web) is
 # stopped on exit.
