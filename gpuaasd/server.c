@@ -239,10 +239,11 @@ static void client_flush(struct client *c)
 		struct request *r = c->head;
 		char *frame = r->out ? r->out + r->out_skip : NULL;
 		size_t left = r->out ? r->out_len : 0;
-		/* Nothing queued ahead of it: straight from the reply, and only
-		 * what the socket does not take now is copied (a 50-row list
-		 * was copied whole, once more than it had to be). */
-		if (left && c->out_len == c->out_off) {
+		/* Alone (nothing queued ahead of it, no finished reply behind
+		 * it to batch with): straight from the reply, and only what the
+		 * socket does not take now is copied (a 50-row list was copied
+		 * whole, once more than it had to be). */
+		if (left && c->out_len == c->out_off && !(r->next && r->next->done)) {
 			ssize_t w = sock_io(c->fd, frame, left, true);
 			if (w < 0 && w != IO_AGAIN) {
 				client_kill(c, "write-error");
