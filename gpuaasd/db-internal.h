@@ -132,7 +132,7 @@ struct name_cache {
 	unsigned next; /* the slot a miss takes */
 };
 /* The name of user id (deleted ones too) in *name, valid until the cache
- * is freed or misses 8 times: 0, DB_NOTFOUND or -1. */
+ * is freed or its next miss (which may evict it): 0, DB_NOTFOUND or -1. */
 int db_user_name_cached(struct db *db, struct name_cache *c, int64_t id, const char **name);
 void name_cache_free(struct name_cache *c);
 

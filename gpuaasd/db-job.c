@@ -73,7 +73,9 @@ struct job_cb_arg {
 	db_job_cb cb;
 	void *arg;
 	int rows;
-	struct name_cache names;
+	/* One each: a miss evicts a name, which must not be the other one
+	 * of the same row. */
+	struct name_cache owners, approvers;
 };
 
 static int job_row_read(sqlite3_stmt *st, void *arg)
@@ -84,11 +86,11 @@ static int job_row_read(sqlite3_stmt *st, void *arg)
 	read_job(st, &row, a->cols, a->ncols);
 	/* A job whose user row is gone (it cannot be, by the foreign keys)
 	 * shows an empty owner, and no approver. */
-	int rc = db_user_name_cached(a->db, &a->names, row.owner_id, &row.owner);
+	int rc = db_user_name_cached(a->db, &a->owners, row.owner_id, &row.owner);
 	if (rc == DB_NOTFOUND)
 		row.owner = "";
 	if (rc >= 0 && row.approver_id > 0) {
-		rc = db_user_name_cached(a->db, &a->names, row.approver_id, &row.approved_by);
+		rc = db_user_name_cached(a->db, &a->approvers, row.approver_id, &row.approved_by);
 		if (rc == DB_NOTFOUND)
 			row.approved_by = NULL;
 	}
@@ -103,7 +105,8 @@ static int each_row_with(struct db *db, sqlite3_stmt *st, const struct job_col *
 {
 	struct job_cb_arg a = {.db = db, .cols = cols, .ncols = ncols, .cb = cb, .arg = arg};
 	int result = db_each_row(db, st, job_row_read, &a, "job query");
-	name_cache_free(&a.names);
+	name_cache_free(&a.owners);
+	name_cache_free(&a.approvers);
 	if (rows)
 		*rows = a.rows;
 	return result;

@@ -379,6 +379,35 @@ def test_long_list_across_pages(daemon):
     assert got == [i for i in want if ("p%d" % ids.index(i)).startswith("p1")]
 
 
+def test_many_owners_and_approvers_in_one_list(daemon):
+    """Rows name their owner and approver from a small cache of names by id:
+    with more of each than it holds, every row still names the right ones
+    (under ASan this also catches a name freed while its row used it)."""
+    owners = ["own%d" % i for i in range(12)]
+    approvers = ["apr%d" % i for i in range(12)]
+    for name in owners:
+        daemon.add_user(name, quota="100h")
+    for name in approvers:
+        daemon.add_user(name, admin=True)
+    # One owner on rows in a row, each approved by someone else (the cache
+    # of names turns over while that owner's name is in use), then the rest.
+    pairs = [(owners[0], a) for a in approvers] + [(o, approvers[(7 * i) % 12]) for i, o in enumerate(owners)]
+    want = {}
+    for i, (owner, approver) in enumerate(pairs):
+        jid = int(daemon.ok("submit", "--gpu", "T4", "--time", "1h", "--name", "n%d" % i, user=owner).stdout)
+        daemon.ok("admin", "approve", jid, user=approver)
+        want[jid] = (owner, approver)
+    jobs = daemon.json("list", "--all", "-n", "100")["jobs"]
+    got = {j["id"]: (j["owner"], j["approved_by"]) for j in jobs if j["id"] in want}
+    assert got == want
+    for jid, (owner, approver) in want.items():
+        shown = daemon.json("show", jid)
+        assert (shown["owner"], shown["approved_by"]) == (owner, approver)
+    rows = daemon.ok("list", "--all", "-n", "100").stdout.splitlines()[1:]
+    assert {int(r.split()[0]): r.split()[2] for r in rows if int(r.split()[0]) in want} == \
+        {jid: owner for jid, (owner, _) in want.items()}
+
+
 def test_table_renders_names_exactly(daemon):
     daemon.add_user("alice", quota="100h")
     names = ['say "hi"', "back\\slash", "grüße ☃", "x" * 40]
