@@ -33,8 +33,10 @@ static void test_ints_at_limits(void **state)
 static void test_ints_match_printf(void **state)
 {
 	(void)state;
-	int64_t p = 1;
-	for (int digits = 1; digits <= 19; digits++, p *= 10) {
+	for (int digits = 1; digits <= 19; digits++) {
+		int64_t p = 1;
+		for (int k = 1; k < digits; k++)
+			p *= 10;
 		const int64_t around[] = {p - 1, p, p + 1, p * 5 + 3, p <= INT64_MAX / 10 ? p * 10 - 1 : INT64_MAX};
 		for (size_t i = 0; i < sizeof around / sizeof around[0]; i++) {
 			for (int sign = 1; sign >= -1; sign -= 2) {
