@@ -50,6 +50,8 @@ struct strbuf *op_raw(struct op_ctx *ctx)
 
 void op_raw_clear(struct strbuf *b)
 {
+	if (!b->data) /* its allocation failed: b->failed says so */
+		return;
 	b->len = OP_RAW_HEAD;
 	b->data[b->len] = '\0';
 }

@@ -276,6 +276,7 @@ enum status ctl_read_text(struct ctl *c, int64_t id, char **text, size_t *len)
 	if (cJSON_IsObject(reply) &&
 	    json_get_int(reply, "id", -JSON_INT_MAX, JSON_INT_MAX, &got) == JSON_FIELD_OK && got != id) {
 		snprintf(c->err, sizeof c->err, "reply out of order from gpuaasd");
+		ctl_disconnect(c); /* the reply to id may still come, and meet the next call */
 	} else if (cJSON_IsObject(reply)) {
 		if (cJSON_IsTrue(json_get(reply, "ok"))) {
 			char *t = cJSON_PrintUnformatted(json_get(reply, "data"));

@@ -63,12 +63,13 @@ static enum status send_page(struct ctl *c, const cJSON *base, int64_t ask, int6
 	return ctl_send(c, "job.list", args, id);
 }
 
-/* Reads, keeps and parses the page answering id into s. On the way, once
- * the reply is in but before its rows are read, sends the request for the
- * next page when more are wanted: gpuaasd makes that page while this one is
- * parsed and measured (*next_id, *next_ask; 0 when none was sent). */
-static int take_page(struct ctl *c, const cJSON *base, int64_t id, int64_t want_more, int64_t *before,
-	struct brief_set *s, int64_t *next_id, int64_t *next_ask)
+/* Reads, keeps and parses the page answering id (asked for ask rows) into
+ * s. On the way, once the reply is in but before its rows are read, sends
+ * the request for the next page when more are wanted (at most page rows):
+ * gpuaasd makes that page while this one is parsed and rendered (*next_id,
+ * *next_ask; 0 when none was sent). */
+static int take_page(struct ctl *c, const cJSON *base, int64_t id, int64_t ask, int64_t want_more, int64_t page,
+	int64_t *before, struct brief_set *s, int64_t *next_id, int64_t *next_ask)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -82,27 +83,33 @@ static int take_page(struct ctl *c, const cJSON *base, int64_t id, int64_t want_
 	}
 	int64_t cursor = brief_tail_cursor(text, len);
 	if (cursor > 0 && want_more > 0) {
-		*next_ask = want_more < BRIEF_PAGE ? want_more : BRIEF_PAGE;
+		*next_ask = want_more < page ? want_more : page;
 		if ((st = send_page(c, base, *next_ask, cursor, next_id)) != ST_OK)
 			return ctl_report(c, st);
 	}
 	int64_t next = 0;
+	size_t n0 = s->n;
 	if (brief_parse(text, &s->rows, &s->n, &s->cap, &next) < 0 || next != cursor)
 		return ctl_fail(c, ST_INTERNAL, "malformed job.list reply from gpuaasd");
-	*before = next > 0 ? next : -1;
+	/* null ends the list, except after a full page: a gpuaasd of an
+	 * earlier release said null there even when more jobs were left. */
+	bool full = s->n > n0 && (int64_t)(s->n - n0) == ask;
+	*before = next > 0 ? next : full ? s->rows[s->n - 1].id : -1;
 	return 0;
 }
 
 int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t want, int64_t *before,
 	struct brief_set *s, brief_page_fn on_page, void *arg)
 {
-	int64_t id = 0, ask = 0;
+	/* Pages of BRIEF_PAGE rows, pipelined, when each page has work to do as
+	 * it comes (a table to render); else all in one request. */
+	int64_t id = 0, ask = 0, page = on_page ? BRIEF_PAGE : 1000000;
 	int rc = 0;
 	while (rc == 0 && (id || ((int64_t)s->n < want && *before >= 0))) {
 		if (!id) {
 			ask = pattern ? FILTER_PAGE : want - (int64_t)s->n;
-			if (!pattern && ask > BRIEF_PAGE)
-				ask = BRIEF_PAGE;
+			if (!pattern && ask > page)
+				ask = page;
 			enum status st = send_page(c, base, ask, *before, &id);
 			if (st != ST_OK)
 				return ctl_report(c, st);
@@ -112,7 +119,7 @@ int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t w
 		 * means one more request later. A name filter reads on only as
 		 * far as it must. */
 		int64_t more = pattern ? 0 : want - ((int64_t)n0 + ask), next_ask = 0;
-		rc = take_page(c, base, id, more, before, s, &id, &next_ask);
+		rc = take_page(c, base, id, ask, more, page, before, s, &id, &next_ask);
 		ask = next_ask;
 		if (rc == 0 && pattern)
 			filter_rows(s, n0, pattern);

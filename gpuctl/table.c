@@ -416,7 +416,6 @@ static char *render_room(struct table *t, size_t r, size_t n)
 	return t->rendered + t->rlen;
 }
 
-/* Renders row r at the end of t->rendered: -1 when memory ran out. */
 struct table_text table_text_measured(const char *s, enum colour colour)
 {
 	size_t len;
@@ -427,6 +426,7 @@ struct table_text table_text_measured(const char *s, enum colour colour)
 	return (struct table_text){s, (uint32_t)len, width, colour};
 }
 
+/* Renders row r at the end of t->rendered: -1 when memory ran out. */
 static int render_row(struct table *t, size_t r, table_row_fn fill, void *arg)
 {
 	struct table_text cells[TABLE_MAX_COLS];
