@@ -69,7 +69,7 @@ static enum status send_page(struct ctl *c, const cJSON *base, int64_t ask, int6
  * gpuaasd makes that page while this one is parsed and rendered (*next_id,
  * *next_ask; 0 when none was sent). */
 static int take_page(struct ctl *c, const cJSON *base, int64_t id, int64_t ask, int64_t want_more, int64_t page,
-	int64_t *before, struct brief_set *s, int64_t *next_id, int64_t *next_ask)
+	int64_t *before, struct brief_set *s, int64_t *next_id, int64_t *next_ask, bool *new_daemon)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -91,10 +91,12 @@ static int take_page(struct ctl *c, const cJSON *base, int64_t id, int64_t ask, 
 	size_t n0 = s->n;
 	if (brief_parse(text, &s->rows, &s->n, &s->cap, &next) < 0 || next != cursor)
 		return ctl_fail(c, ST_INTERNAL, "malformed job.list reply from gpuaasd");
-	/* null ends the list, except after a full page: a gpuaasd of an
-	 * earlier release said null there even when more jobs were left. */
+	/* null ends the list, except after a full page from a gpuaasd of an
+	 * earlier release, which said null there even when more jobs were
+	 * left. One that gave a cursor after a full page is not of those. */
 	bool full = s->n > n0 && (int64_t)(s->n - n0) == ask;
-	*before = next > 0 ? next : full ? s->rows[s->n - 1].id : -1;
+	*new_daemon = *new_daemon || (full && next > 0);
+	*before = next > 0 ? next : full && !*new_daemon ? s->rows[s->n - 1].id : -1;
 	return 0;
 }
 
@@ -104,6 +106,7 @@ int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t w
 	/* Pages of BRIEF_PAGE rows, pipelined, when each page has work to do as
 	 * it comes (a table to render); else all in one request. */
 	int64_t id = 0, ask = 0, page = on_page ? BRIEF_PAGE : 1000000;
+	bool new_daemon = false;
 	int rc = 0;
 	while (rc == 0 && (id || ((int64_t)s->n < want && *before >= 0))) {
 		if (!id) {
@@ -119,7 +122,7 @@ int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t w
 		 * means one more request later. A name filter reads on only as
 		 * far as it must. */
 		int64_t more = pattern ? 0 : want - ((int64_t)n0 + ask), next_ask = 0;
-		rc = take_page(c, base, id, ask, more, page, before, s, &id, &next_ask);
+		rc = take_page(c, base, id, ask, more, page, before, s, &id, &next_ask, &new_daemon);
 		ask = next_ask;
 		if (rc == 0 && pattern)
 			filter_rows(s, n0, pattern);
