@@ -7,17 +7,23 @@
 # Run as root (--isolation full and --job-user dynamic need it).
 # Needs: nvidia-smi, the build dependencies (scripts/deps.sh), and python3
 # with torch for the matrix multiply (skipped with a note when absent).
+# GPUAAS_BUILD=DIR uses binaries built elsewhere (a GPU machine with no
+# compiler or libraries of ours: carry them, and LD_LIBRARY_PATH).
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "run as root: jobs get their own uid, namespaces and /dev"; exit 2; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-[ -f build/build.ninja ] || meson setup build -Dbuildtype=release >/dev/null
-ninja -C build >/dev/null
+BUILD=${GPUAAS_BUILD:-}
+if [ -z "$BUILD" ]; then
+  BUILD=$ROOT/build
+  [ -f build/build.ninja ] || meson setup build -Dbuildtype=release >/dev/null
+  ninja -C build >/dev/null
+fi
 TMP=$(mktemp -d /tmp/gpuaas-gpu.XXXXXX)
 export GPUAAS_SOCKET=$TMP/s.sock GPUAAS_TOKEN_FILE=$TMP/token GPUAAS_INITIAL_ADMIN_PASSWORD=gpu-check
-G=$ROOT/build/gpuctl/gpuctl
+G=$BUILD/gpuctl/gpuctl
 nvidia-smi -L
-build/gpuaasd/gpuaasd --executor local --socket "$GPUAAS_SOCKET" --state-dir "$TMP/state" --bcrypt-cost 4 \
+"$BUILD/gpuaasd/gpuaasd" --executor local --socket "$GPUAAS_SOCKET" --state-dir "$TMP/state" --bcrypt-cost 4 \
   >"$TMP/daemon.log" 2>&1 &
 DPID=$!
 trap 'kill $DPID 2>/dev/null; wait; cat "$TMP/daemon.log"' EXIT
@@ -27,8 +33,26 @@ $G admin quota admin --set 10h
 $G gpus
 TYPE=$($G --json gpus | python3 -c 'import json,sys; print(json.load(sys.stdin)["gpus"][0]["type"])')
 
+# The N of /dev/nvidiaN for a GPU's uuid or index: the driver's own record
+# of its PCI address (nvidia-smi's minor_number field is not on every
+# driver), else the host's only GPU node.
+minor_of() {
+  local bus n
+  bus=$(nvidia-smi --query-gpu=uuid,index,pci.bus_id --format=csv,noheader |
+    awk -F', *' -v d="$1" '$1==d || $2==d {print tolower($3)}')
+  n=$(awk '/Device Minor/ {print $3}' "/proc/driver/nvidia/gpus/${bus#0000}/information" 2>/dev/null || true)
+  if [ -z "$n" ] && [ "$(ls /dev | grep -c '^nvidia[0-9][0-9]*$')" -eq 1 ]; then
+    n=$(ls /dev | grep '^nvidia[0-9][0-9]*$' | sed 's/^nvidia//')
+  fi
+  echo "$n"
+}
+
+# A job's PATH is the standard one: where the driver keeps nvidia-smi
+# elsewhere (/usr/local/nvidia/bin), the jobs add that folder.
+NVPATH='export PATH="$PATH:'"$(dirname "$(command -v nvidia-smi)")"'"; '
+
 # 1. The job sees exactly one GPU: nvidia-smi -L inside the job lists one.
-a=$($G submit --gpu "$TYPE" --count 1 --time 5m -- sh -c 'echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES; nvidia-smi -L')
+a=$($G submit --gpu "$TYPE" --count 1 --time 5m -- sh -c "$NVPATH"'echo CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES; nvidia-smi -L')
 $G admin approve "$a"
 $G wait "$a" --timeout 5m
 $G logs "$a"
@@ -37,7 +61,7 @@ n=$($G logs "$a" | grep -c '^GPU ' || true)
 
 # 2. Its /dev: exactly its own GPU node plus the control nodes, and every
 #    other GPU node of the host is absent, whatever CUDA_VISIBLE_DEVICES says.
-c=$($G submit --gpu "$TYPE" --count 1 --time 5m -- sh -c '
+c=$($G submit --gpu "$TYPE" --count 1 --time 5m -- sh -c "$NVPATH"'
 uid=$(id -u); echo "uid $uid"; echo "dev $CUDA_VISIBLE_DEVICES"
 ls /dev | grep "^nvidia" | sed "s/^/node /"
 for f in /dev/nvidia[0-9]*; do (exec 3<>"$f") && echo "opened $f"; done
@@ -47,8 +71,8 @@ $G admin approve "$c"
 $G wait "$c" --timeout 5m
 $G logs "$c"
 dev=$($G logs "$c" | awk '$1=="dev" {print $2}')
-want=$(nvidia-smi --query-gpu=uuid,index,minor_number --format=csv,noheader |
-  awk -F', *' -v d="$dev" '$1==d || $2==d {print $3}')
+want=$(minor_of "$dev")
+[ -n "$want" ] || { echo "FAIL: cannot tell which /dev/nvidiaN is $dev"; exit 1; }
 [ "$($G logs "$c" | awk '$1=="uid" {print $2}')" != 0 ] || { echo "FAIL: the job ran as root"; exit 1; }
 gpu_nodes=$($G logs "$c" | awk '$1=="node" && $2 ~ /^nvidia[0-9]+$/ {print $2}' | tr '\n' ' ')
 [ "$gpu_nodes" = "nvidia$want " ] || { echo "FAIL: GPU nodes in the job's /dev: '$gpu_nodes', want nvidia$want"; exit 1; }
@@ -58,8 +82,12 @@ $G logs "$c" | grep -q "^opened /dev/nvidia$want$" || { echo "FAIL: the job coul
 [ -z "$(ls /dev/nvidia* 2>/dev/null | grep -v "nvidia$want$" | head -1)" ] && echo "note: a single-GPU host: nothing else to hide"
 
 # 3. A real CUDA workload: a PyTorch matrix multiply on the assigned device.
-if python3 -c 'import torch' 2>/dev/null; then
-  b=$($G submit --gpu "$TYPE" --time 10m -- python3 -c '
+# The python3 that has torch, by its full path: a job's PATH is the
+# standard one, where a virtual environment's python3 is not.
+PY=$(command -v python3 || true)
+if [ -n "$PY" ] && "$PY" -c 'import torch' 2>/dev/null; then
+  PY=$("$PY" -c 'import sys; print(sys.executable)')
+  b=$($G submit --gpu "$TYPE" --time 10m -- "$PY" -c '
 import os, torch
 assert torch.cuda.is_available()
 print("visible", os.environ["CUDA_VISIBLE_DEVICES"], "count", torch.cuda.device_count())
