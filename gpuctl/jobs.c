@@ -12,6 +12,7 @@
 /* Rows per request otherwise: each next request goes out as soon as a
  * page arrives, so gpuaasd makes page k+1 while gpuctl reads page k. */
 #define BRIEF_PAGE 2000
+#define LIMIT_MAX 1000000 /* the most rows job.list gives in one reply */
 
 /* Keeps the text the rows of one page point into. */
 static int keep_text(struct brief_set *s, char *text)
@@ -63,17 +64,25 @@ static enum status send_page(struct ctl *c, const cJSON *base, int64_t ask, int6
 	return ctl_send(c, "job.list", args, id);
 }
 
-/* Reads, keeps and parses the page answering id (asked for ask rows) into
+/* Where a walk through job.list's brief pages stands. */
+struct page_walk {
+	const cJSON *base;  /* all, user, states */
+	int64_t page;       /* rows a request asks for at most */
+	int64_t id, ask;    /* the request in flight (id 0: none) and the rows it asked for */
+	int64_t before;     /* where the next page starts: 0 the newest, -1 nothing after */
+	bool new_daemon;    /* gpuaasd gave a cursor after a full page */
+};
+
+/* Reads, keeps and parses the page answering the request in flight into
  * s. On the way, once the reply is in but before its rows are read, sends
- * the request for the next page when more are wanted (at most page rows):
- * gpuaasd makes that page while this one is parsed and rendered (*next_id,
- * *next_ask; 0 when none was sent). */
-static int take_page(struct ctl *c, const cJSON *base, int64_t id, int64_t ask, int64_t want_more, int64_t page,
-	int64_t *before, struct brief_set *s, int64_t *next_id, int64_t *next_ask, bool *new_daemon)
+ * the request for the next page when want_more rows are still wanted:
+ * gpuaasd makes that page while this one is parsed and rendered. */
+static int take_page(struct ctl *c, struct page_walk *w, int64_t want_more, struct brief_set *s)
 {
+	int64_t id = w->id, ask = w->ask;
 	char *text = NULL;
 	size_t len = 0;
-	*next_id = *next_ask = 0;
+	w->id = w->ask = 0;
 	enum status st = ctl_read_text(c, id, &text, &len);
 	if (st != ST_OK)
 		return ctl_report(c, st);
@@ -83,8 +92,8 @@ static int take_page(struct ctl *c, const cJSON *base, int64_t id, int64_t ask, 
 	}
 	int64_t cursor = brief_tail_cursor(text, len);
 	if (cursor > 0 && want_more > 0) {
-		*next_ask = want_more < page ? want_more : page;
-		if ((st = send_page(c, base, *next_ask, cursor, next_id)) != ST_OK)
+		w->ask = want_more < w->page ? want_more : w->page;
+		if ((st = send_page(c, w->base, w->ask, cursor, &w->id)) != ST_OK)
 			return ctl_report(c, st);
 	}
 	int64_t next = 0;
@@ -95,8 +104,8 @@ static int take_page(struct ctl *c, const cJSON *base, int64_t id, int64_t ask, 
 	 * earlier release, which said null there even when more jobs were
 	 * left. One that gave a cursor after a full page is not of those. */
 	bool full = s->n > n0 && (int64_t)(s->n - n0) == ask;
-	*new_daemon = *new_daemon || (full && next > 0);
-	*before = next > 0 ? next : full && !*new_daemon ? s->rows[s->n - 1].id : -1;
+	w->new_daemon = w->new_daemon || (full && next > 0);
+	w->before = next > 0 ? next : full && !w->new_daemon ? s->rows[s->n - 1].id : -1;
 	return 0;
 }
 
@@ -105,15 +114,14 @@ int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t w
 {
 	/* Pages of BRIEF_PAGE rows, pipelined, when each page has work to do as
 	 * it comes (a table to render); else all in one request. */
-	int64_t id = 0, ask = 0, page = on_page ? BRIEF_PAGE : 1000000;
-	bool new_daemon = false;
+	struct page_walk w = {.base = base, .page = on_page ? BRIEF_PAGE : LIMIT_MAX, .before = *before};
 	int rc = 0;
-	while (rc == 0 && (id || ((int64_t)s->n < want && *before >= 0))) {
-		if (!id) {
-			ask = pattern ? FILTER_PAGE : want - (int64_t)s->n;
-			if (!pattern && ask > page)
-				ask = page;
-			enum status st = send_page(c, base, ask, *before, &id);
+	while (rc == 0 && (w.id || ((int64_t)s->n < want && w.before >= 0))) {
+		if (!w.id) {
+			w.ask = pattern ? FILTER_PAGE : want - (int64_t)s->n;
+			if (!pattern && w.ask > w.page)
+				w.ask = w.page;
+			enum status st = send_page(c, base, w.ask, w.before, &w.id);
 			if (st != ST_OK)
 				return ctl_report(c, st);
 		}
@@ -121,16 +129,16 @@ int brief_fetch(struct ctl *c, const cJSON *base, const char *pattern, int64_t w
 		/* Assumes this page full: a page cut short by the frame size only
 		 * means one more request later. A name filter reads on only as
 		 * far as it must. */
-		int64_t more = pattern ? 0 : want - ((int64_t)n0 + ask), next_ask = 0;
-		rc = take_page(c, base, id, ask, more, page, before, s, &id, &next_ask, &new_daemon);
-		ask = next_ask;
+		int64_t more = pattern ? 0 : want - ((int64_t)n0 + w.ask);
+		rc = take_page(c, &w, more, s);
 		if (rc == 0 && pattern)
 			filter_rows(s, n0, pattern);
 		if (rc == 0 && on_page)
 			rc = on_page(arg, s, n0);
 	}
+	*before = w.before;
 	/* Gave up with a request in flight: its reply must not meet the next call. */
-	if (rc != 0 && id)
+	if (rc != 0 && w.id)
 		ctl_disconnect(c);
 	return rc;
 }

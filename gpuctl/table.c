@@ -332,27 +332,19 @@ int table_print(struct table *t, FILE *out, bool colour)
 	return rc;
 }
 
-/* Width of s as escape_into writes it: \n and \t take two characters,
- * other control characters four (\x1b). */
-static uint32_t escaped_width(const char *s)
+/* Width of s as escape_into writes it (\n and \t take two characters,
+ * other control characters four: \x1b), and its length in *len. */
+static uint32_t escaped_width(const char *s, size_t *len)
 {
 	uint32_t w = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (byte_class[*p] == 2)
-			w += *p == '\n' || *p == '\t' ? 2 : 4;
-		else
-			w += byte_class[*p] == 0;
-	}
-	return w;
-}
-
-/* Length of s as escape_into writes it. */
-static size_t escaped_len(const char *s)
-{
 	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		n += byte_class[*p] != 2 ? 1 : *p == '\n' || *p == '\t' ? 2 : 4;
-	return n;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		unsigned k = byte_class[*p], wide = k != 2 ? 1 : *p == '\n' || *p == '\t' ? 2 : 4;
+		n += wide;
+		w += k == 1 ? 0 : wide;
+	}
+	*len = n;
+	return w;
 }
 
 /* Rendered rows (table_render_rows): each cell is a flags byte (its
@@ -441,11 +433,9 @@ static int render_row(struct table *t, size_t r, table_row_fn fill, void *arg)
 		} else if (c->len == TABLE_UNMEASURED) {
 			size_t len;
 			c->width = measure(c->s, &len, &control[i]);
+			if (control[i])
+				c->width = escaped_width(c->s, &len);
 			c->len = (uint32_t)len;
-			if (control[i]) {
-				c->len = (uint32_t)escaped_len(c->s);
-				c->width = escaped_width(c->s);
-			}
 		}
 		room += 1 + 2 * VARINT_MAX + c->len + 1;
 	}
